@@ -1,0 +1,49 @@
+# ChatX — the two commands a new user runs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+QUESTION ?= how do we roll back a failed deploy?
+
+.PHONY: run test bench lint schemas clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, pinned: 2.13.0 is the CPU build on this machine; anything else pulls CUDA.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e .
+	@touch $@
+
+$(DEVSTAMP): $(STAMP)
+	$(PIP) install -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/chatx index examples/workspace
+	$(VENV)/bin/chatx query "$(QUESTION)" --workspace examples/workspace --k 3
+
+test: $(DEVSTAMP)
+	$(PY) -m pytest -q tests
+
+lint: $(DEVSTAMP)
+	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/mypy
+
+bench: $(DEVSTAMP)
+	$(PY) bench/index_bench.py --messages 50000
+	$(PY) bench/query_bench.py --chunks 100000
+	$(PY) bench/reindex_bench.py --files 1000
+	$(PY) bench/cold_query_bench.py
+
+schemas: $(STAMP)
+	$(PY) -m chatx.schemas schemas
+
+clean:
+	rm -rf examples/workspace/.claude-context

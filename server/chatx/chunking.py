@@ -1,0 +1,184 @@
+"""Deterministic chunking: chat windows of turns with overlap, doc sections split at paragraphs.
+
+Every chunk fits the embedder's maximum sequence length, so nothing is silently truncated.
+Same input, same settings -> byte-identical chunks and ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from itertools import groupby
+from typing import Protocol
+
+from chatx.ingest.common import Section, stable_id
+from chatx.models import Chunk, ChunkMeta, Message
+
+
+class TokenCounter(Protocol):
+    """What chunking needs from the embedder's tokenizer."""
+
+    max_content_tokens: int
+
+    def count(self, texts: list[str]) -> list[int]:
+        """Content tokens of each text."""
+        ...
+
+    def split(self, text: str, max_tokens: int) -> list[str]:
+        """Pieces of at most `max_tokens` tokens."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Chunking knobs; see docs/adr/0003-chunking.md for the measured defaults."""
+
+    window_turns: int = 40
+    overlap_turns: int = 2
+    chat_window_tokens: int = 128
+    doc_chunk_tokens: int = 254
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of a chunk's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def turn_line(message: Message) -> str:
+    """How one message reads inside a chat chunk."""
+    return f"{message.sender or 'system'}: {message.text}"
+
+
+def chunk_messages(
+    messages: Sequence[Message], tokens: TokenCounter, settings: ChunkSettings
+) -> list[Chunk]:
+    """Windows of consecutive turns per conversation, `overlap_turns` shared between windows."""
+    chunks: list[Chunk] = []
+    budget = min(settings.chat_window_tokens, tokens.max_content_tokens)
+    for _, group in groupby(messages, key=lambda m: m.conv_id):
+        conv = list(group)
+        counts = tokens.count([turn_line(m) for m in conv])
+        for window, text in _windows(conv, counts, budget, settings, tokens):
+            chunks.append(_chat_chunk(window, text))
+    return chunks
+
+
+def _windows(
+    conv: list[Message],
+    counts: list[int],
+    budget: int,
+    settings: ChunkSettings,
+    tokens: TokenCounter,
+) -> Iterator[tuple[list[Message], str]]:
+    start = 0
+    while start < len(conv):
+        if counts[start] > budget:
+            for piece in tokens.split(turn_line(conv[start]), tokens.max_content_tokens):
+                yield [conv[start]], piece
+            start += 1
+            continue
+        end, used = start, 0
+        while (
+            end < len(conv)
+            and end - start < settings.window_turns
+            and counts[end] <= budget
+            and used + counts[end] <= budget
+        ):
+            used += counts[end]
+            end += 1
+        window = conv[start:end]
+        yield window, "\n".join(turn_line(m) for m in window)
+        if end >= len(conv):
+            return
+        start = max(start + 1, end - settings.overlap_turns)
+
+
+def _chat_chunk(window: list[Message], text: str) -> Chunk:
+    first, last = window[0], window[-1]
+    stamps = [m.timestamp for m in window if m.timestamp is not None]
+    participants = sorted({m.sender for m in window if m.sender})
+    meta = ChunkMeta(
+        source=first.source_ref.path,
+        line_start=first.source_ref.line or 1,
+        line_end=last.source_ref.line_end or last.source_ref.line or 1,
+        platform=first.platform,
+        participants=participants,
+        date_start=min(stamps).astimezone(UTC) if stamps else None,
+        date_end=max(stamps).astimezone(UTC) if stamps else None,
+        message_ids=[m.msg_id for m in window],
+    )
+    digest = content_hash(text)
+    return Chunk(
+        chunk_id=stable_id("chat", first.conv_id, first.msg_id, last.msg_id, digest),
+        conv_id=first.conv_id,
+        kind="chat",
+        text=text,
+        meta=meta,
+        content_hash=digest,
+    )
+
+
+def chunk_sections(
+    sections: Sequence[Section], source: str, tokens: TokenCounter, settings: ChunkSettings
+) -> list[Chunk]:
+    """One chunk per section, or several when a section is over budget (cut at paragraphs)."""
+    budget = min(settings.doc_chunk_tokens, tokens.max_content_tokens)
+    doc_id = stable_id("doc", source)
+    chunks: list[Chunk] = []
+    for section in sections:
+        for line_start, lines in _paragraph_groups(section, budget, tokens):
+            text = "\n".join(lines).strip()
+            pieces = [text] if tokens.count([text])[0] <= budget else tokens.split(text, budget)
+            for piece in pieces:
+                chunks.append(_doc_chunk(doc_id, source, section, line_start, lines, piece))
+    return chunks
+
+
+def _paragraph_groups(
+    section: Section, budget: int, tokens: TokenCounter
+) -> Iterator[tuple[int, list[str]]]:
+    """Consecutive paragraphs packed up to `budget` tokens, with their first line number."""
+    paragraphs: list[tuple[int, list[str]]] = []
+    for offset, line in enumerate(section.lines):
+        if not line.strip():
+            continue
+        if offset == 0 or not section.lines[offset - 1].strip():
+            paragraphs.append((section.line_start + offset, []))
+        paragraphs[-1][1].append(line)
+    counts = tokens.count(["\n".join(lines) for _, lines in paragraphs])
+    group: list[str] = []
+    group_start, used = 0, 0
+    for (line_no, lines), count in zip(paragraphs, counts, strict=True):
+        if group and used + count > budget:
+            yield group_start, group
+            group, used = [], 0
+        if not group:
+            group_start = line_no
+        else:
+            group.extend([""] * (line_no - group_start - len(group)))
+        group.extend(lines)
+        used += count
+    if group:
+        yield group_start, group
+
+
+def _doc_chunk(
+    doc_id: str, source: str, section: Section, line_start: int, lines: list[str], text: str
+) -> Chunk:
+    digest = content_hash(text)
+    meta = ChunkMeta(
+        source=source,
+        line_start=line_start,
+        line_end=line_start + len(lines) - 1,
+        heading_path=list(section.heading_path),
+    )
+    return Chunk(
+        chunk_id=stable_id("doc", doc_id, line_start, digest),
+        doc_id=doc_id,
+        kind="doc",
+        text=text,
+        meta=meta,
+        content_hash=digest,
+    )

@@ -1,0 +1,185 @@
+"""The `chatx` command line: index, query, status, extract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from chatx import __version__
+from chatx.problems import ChatxError, ProblemCode, make_problem
+
+log = logging.getLogger("chatx")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from chatx.ingest import FORMATS
+
+    parser = argparse.ArgumentParser(prog="chatx", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"chatx {__version__}")
+    parser.add_argument(
+        "--error-format",
+        choices=["text", "json"],
+        default="text",
+        help="how failures are printed on stderr",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", help="index a workspace (incremental)")
+    index.add_argument("path", nargs="?", default=".", type=Path)
+    index.add_argument("--json", action="store_true")
+
+    query = sub.add_parser("query", help="hybrid search with citations")
+    query.add_argument("query")
+    query.add_argument("--workspace", type=Path, default=Path("."))
+    query.add_argument("--k", type=int, default=8)
+    query.add_argument("--kind", choices=["chat", "doc"])
+    query.add_argument("--platform")
+    query.add_argument("--since", type=_date)
+    query.add_argument("--until", type=_date)
+    query.add_argument("--participant")
+    query.add_argument("--path", dest="path_glob", help="only sources matching this glob")
+    query.add_argument("--json", action="store_true")
+
+    status = sub.add_parser("status", help="what was indexed, skipped or failed")
+    status.add_argument("--workspace", type=Path, default=Path("."))
+    status.add_argument("--json", action="store_true")
+
+    extract = sub.add_parser("extract", help="print a file's canonical messages as JSONL")
+    extract.add_argument("file", type=Path)
+    extract.add_argument("--format", default="auto", choices=FORMATS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `chatx` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="chatx: %(levelname)s %(message)s",
+    )
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "index": _index,
+        "query": _query,
+        "status": _status,
+        "extract": _extract,
+    }
+    try:
+        return handlers[args.command](args)
+    except ChatxError as exc:
+        _report(args, exc.problem.model_dump())
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        _report(args, make_problem(ProblemCode.INTERNAL, repr(exc)).model_dump())
+        return 1
+
+
+def _report(args: argparse.Namespace, problem: dict[str, object]) -> None:
+    if args.error_format == "json":
+        print(json.dumps(problem), file=sys.stderr)
+    else:
+        where = f" ({problem['instance']})" if problem.get("instance") else ""
+        print(f"chatx: {problem['title']}: {problem['detail']}{where}", file=sys.stderr)
+
+
+def _workspace(path: Path) -> Path:
+    if not path.is_dir():
+        raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not a directory: {path}", str(path))
+    return path.resolve()
+
+
+def _emit(model: BaseModel) -> None:
+    print(model.model_dump_json())
+
+
+def _index(args: argparse.Namespace) -> int:
+    from chatx.cli_output import index_progress, print_index_summary
+    from chatx.config import load_settings
+    from chatx.index.indexer import Indexer
+
+    workspace = _workspace(args.path)
+    with index_progress() as progress:
+        summary = Indexer(workspace, load_settings(workspace), progress=progress).run()
+    _emit(summary) if args.json else print_index_summary(summary)
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    from chatx.config import load_settings
+    from chatx.index.search import SearchService
+    from chatx.index.store import Filters
+
+    workspace = _workspace(args.workspace)
+    if args.k < 1:
+        raise ChatxError.of(ProblemCode.INVALID_INPUT, "--k must be at least 1")
+    filters = Filters(
+        kind=args.kind,
+        platform=args.platform,
+        participant=args.participant,
+        since=args.since,
+        until=args.until,
+        path_glob=args.path_glob,
+    )
+    result = SearchService(workspace, load_settings(workspace)).query(args.query, args.k, filters)
+    if args.json:
+        _emit(result)
+    else:
+        from chatx.cli_output import print_query_result
+
+        print_query_result(result)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from chatx.config import load_settings
+    from chatx.index.status import workspace_status
+
+    workspace = _workspace(args.workspace)
+    report = workspace_status(workspace, load_settings(workspace))
+    if args.json:
+        _emit(report)
+    else:
+        from chatx.cli_output import print_status
+
+        print_status(report)
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from chatx.config import load_settings
+    from chatx.ingest import extract
+
+    path: Path = args.file
+    if not path.is_file():
+        raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not a file: {path}", str(path))
+    result = extract(path, path.as_posix(), load_settings(Path.cwd()).zone(), args.format)
+    if result.kind != "chat":
+        raise ChatxError.of(
+            ProblemCode.UNSUPPORTED_FORMAT,
+            f"{path} is a {result.format} document, not a chat",
+            str(path),
+        )
+    for problem in result.problems:
+        _report(args, problem.model_dump())
+    for message in result.messages:
+        print(message.model_dump_json())
+    return 0

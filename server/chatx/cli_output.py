@@ -1,0 +1,83 @@
+"""Human output of the CLI (rich), on stdout for results and stderr for progress."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from chatx.index.indexer import Progress as ProgressCallback
+from chatx.models import IndexSummary, QueryResult, StatusReport
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def index_progress() -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = Progress(
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=path[-50:])
+
+        yield update
+
+
+def print_index_summary(summary: IndexSummary) -> None:
+    """One line of totals, then the problems."""
+    out.print(
+        f"indexed {summary.files_indexed} files ({summary.messages} messages, "
+        f"{summary.chunks} chunks), {summary.files_unchanged} unchanged, "
+        f"{summary.files_failed} failed in {summary.seconds:.2f}s",
+        markup=False,
+    )
+    for problem in summary.problems:
+        out.print(f"  ! {problem.instance}: {problem.detail}", markup=False)
+
+
+def print_query_result(result: QueryResult) -> None:
+    """Each citation as `path:line` with its snippet."""
+    if not result.citations:
+        out.print(f"no results for {result.query!r}", markup=False)
+    for number, cite in enumerate(result.citations, start=1):
+        when = f"  {cite.date_start:%Y-%m-%d}" if cite.date_start else ""
+        out.print(
+            f"[{number}] {cite.source}:{cite.line_start}-{cite.line_end}{when}  "
+            f"({cite.kind}, score {cite.score:.4f})",
+            markup=False,
+        )
+        out.print(f"    {cite.snippet}", markup=False)
+    out.print(f"({len(result.citations)} citations in {result.took_ms:.1f} ms)", markup=False)
+
+
+def print_status(report: StatusReport) -> None:
+    """One line per file, then the totals."""
+    for item in report.files:
+        reason = f"  — {item.problem.detail}" if item.problem else ""
+        out.print(
+            f"{item.state:8} {item.path}  [{item.format or '-'}] "
+            f"{item.messages} msgs, {item.chunks} chunks{reason}",
+            markup=False,
+        )
+    t = report.totals
+    out.print(
+        f"{t.files} files: {t.indexed} indexed, {t.stale} stale, {t.failed} failed, "
+        f"{t.skipped} skipped; {t.messages} messages, {t.chunks} chunks",
+        markup=False,
+    )

@@ -1,0 +1,1 @@
+"""The index: embeddings, the LanceDB store, the catalog, and hybrid search."""

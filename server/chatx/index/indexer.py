@@ -1,0 +1,245 @@
+"""Incremental indexing of a workspace: walk, parse, chunk, embed, store, then commit the catalog.
+
+Crash safety: a file's catalog row changes only after its rows are in the store, and the store
+replaces a file's rows by deleting then adding them, so a run killed at any point is redone by
+the next run with no duplicate and no missing rows (tests/unit/test_indexer.py kills one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from chatx.chunking import ChunkSettings, chunk_messages, chunk_sections
+from chatx.config import Settings
+from chatx.index.catalog import Catalog, FileRecord
+from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
+from chatx.index.lance import LanceStore
+from chatx.index.walker import STATE_DIR, Entry, walk
+from chatx.ingest import extract
+from chatx.models import Chunk, IndexSummary, Problem
+from chatx.problems import ChatxError, ProblemCode, make_problem
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+# Bump when parsers or chunk layout change, so existing indexes are rebuilt.
+PIPELINE_VERSION = 1
+SKIP_CODES = {ProblemCode.UNSUPPORTED_FORMAT.value, ProblemCode.INVALID_INPUT.value}
+
+
+def state_dir(workspace: Path) -> Path:
+    """Where a workspace's index lives."""
+    return workspace / STATE_DIR
+
+
+def open_store(workspace: Path, settings: Settings) -> LanceStore:
+    """The LanceDB store of a workspace."""
+    return LanceStore(state_dir(workspace) / "lancedb", ann_threshold=settings.ann_threshold)
+
+
+def pipeline_id(settings: Settings) -> str:
+    """Everything that shapes the stored rows; a change means a rebuild."""
+    return (
+        f"{EmbedderSpec(settings.embedder).model_id}|turns={settings.window_turns}"
+        f"|overlap={settings.overlap_turns}|tokens={settings.chat_window_tokens}"
+        f"|pipeline=v{PIPELINE_VERSION}"
+    )
+
+
+@dataclass
+class _Parsed:
+    entry: Entry
+    digest: str
+    record: FileRecord
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+@dataclass
+class Indexer:
+    """Brings a workspace's index up to date with its files."""
+
+    workspace: Path
+    settings: Settings
+    embedder: Embedder | None = None
+    progress: Progress | None = None
+    _tokens: Tokenizer | None = None
+    embed_seconds: float = 0.0
+
+    def run(self) -> IndexSummary:
+        """Index what changed since the last run and return the summary."""
+        started = time.perf_counter()
+        root = self.workspace.resolve()
+        catalog = Catalog(state_dir(root) / "catalog.sqlite")
+        store = open_store(root, self.settings)
+        spec = EmbedderSpec(self.settings.embedder)
+        pipeline = pipeline_id(self.settings)
+        if catalog.get_meta("pipeline") not in (None, pipeline):
+            log.info("model, chunking or parsers changed: rebuilding the index")
+            store.reset()
+            catalog.clear()
+        catalog.set_meta("pipeline", pipeline)
+        catalog.set_meta("embedder", spec.model_id)
+        summary = IndexSummary(
+            workspace=str(root),
+            files_indexed=0,
+            files_unchanged=0,
+            files_failed=0,
+            messages=0,
+            chunks=0,
+            seconds=0.0,
+            problems=[],
+        )
+        try:
+            self._run(root, catalog, store, summary)
+        finally:
+            catalog.close()
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
+
+    def _run(self, root: Path, catalog: Catalog, store: LanceStore, summary: IndexSummary) -> None:
+        known = catalog.all()
+        entries = list(walk(root, int(self.settings.max_file_mb * 1024 * 1024)))
+        seen = {e.path for e in entries}
+        gone = [path for path in known if path not in seen]
+        if gone:
+            store.delete_sources(gone)
+            catalog.remove(gone)
+        todo: list[Entry] = []
+        skipped: list[FileRecord] = []
+        for entry in entries:
+            if entry.skip:
+                if entry.path in known and known[entry.path].indexed_hash:
+                    store.delete_sources([entry.path])
+                skipped.append(
+                    FileRecord(
+                        entry.path,
+                        None,
+                        "skipped",
+                        entry.size,
+                        entry.mtime_ns,
+                        None,
+                        None,
+                        problem=None,
+                    )
+                )
+                continue
+            old = known.get(entry.path)
+            if old and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
+                summary.files_unchanged += 1
+            else:
+                todo.append(entry)
+        catalog.save(skipped)
+        changed = bool(gone) or any(
+            known.get(r.path) and known[r.path].indexed_hash for r in skipped
+        )
+        batch: list[_Parsed] = []
+        for done, entry in enumerate(todo, start=1):
+            parsed = self._parse(entry, known.get(entry.path), summary)
+            if parsed is None:
+                summary.files_unchanged += 1
+                catalog.save([self._touch(known[entry.path], entry)])
+                continue
+            batch.append(parsed)
+            if sum(len(p.chunks) for p in batch) >= self.settings.batch_chunks:
+                changed |= self._commit(batch, catalog, store)
+                batch = []
+            if self.progress:
+                self.progress(done, len(todo), entry.path)
+        changed |= self._commit(batch, catalog, store)
+        if changed or (store.uri.exists() and not store.has_fts()):
+            store.finalize()
+
+    def _parse(self, entry: Entry, old: FileRecord | None, summary: IndexSummary) -> _Parsed | None:
+        data = entry.absolute.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if old and old.seen_hash == digest:
+            return None
+        record = FileRecord(entry.path, None, "indexed", entry.size, entry.mtime_ns, digest, digest)
+        try:
+            result = extract(entry.absolute, entry.path, self.settings.zone())
+        except ChatxError as exc:
+            return self._failed(entry, old, record, exc.problem, summary)
+        except Exception as exc:  # a parser bug must not stop the run
+            log.exception("parser crashed on %s", entry.path)
+            problem = make_problem(ProblemCode.INTERNAL, f"parser crashed: {exc!r}", entry.path)
+            return self._failed(entry, old, record, problem, summary)
+        record.format = result.format
+        tokens = self._tokenizer()
+        chunk_settings = ChunkSettings(
+            self.settings.window_turns,
+            self.settings.overlap_turns,
+            self.settings.chat_window_tokens,
+        )
+        if result.kind == "chat":
+            chunks = chunk_messages(result.messages, tokens, chunk_settings)
+        else:
+            chunks = chunk_sections(result.sections, entry.path, tokens, chunk_settings)
+        record.messages, record.chunks = len(result.messages), len(chunks)
+        record.problem = result.problems[0] if result.problems else None
+        summary.problems.extend(result.problems)
+        summary.files_indexed += 1
+        summary.messages += record.messages
+        summary.chunks += record.chunks
+        return _Parsed(entry, digest, record, chunks)
+
+    def _failed(
+        self,
+        entry: Entry,
+        old: FileRecord | None,
+        record: FileRecord,
+        problem: Problem,
+        summary: IndexSummary,
+    ) -> _Parsed:
+        summary.problems.append(problem)
+        record.problem = problem
+        if old and old.indexed_hash and old.chunks:
+            record.state, record.indexed_hash = "stale", old.indexed_hash
+            record.format, record.messages, record.chunks = old.format, old.messages, old.chunks
+            summary.files_failed += 1
+        elif problem.code in SKIP_CODES:
+            record.state, record.indexed_hash = "skipped", None
+        else:
+            record.state, record.indexed_hash = "failed", None
+            summary.files_failed += 1
+        return _Parsed(entry, record.seen_hash or "", record)
+
+    def _commit(self, batch: list[_Parsed], catalog: Catalog, store: LanceStore) -> bool:
+        if not batch:
+            return False
+        replace = [
+            p
+            for p in batch
+            if p.record.state == "indexed" or (p.record.state in ("failed", "skipped"))
+        ]
+        chunks = [c for p in replace for c in p.chunks]
+        if replace:
+            vectors = self._embed([c.text for c in chunks])
+            store.replace_sources([p.entry.path for p in replace], chunks, vectors)
+        catalog.save([p.record for p in batch])
+        return bool(replace)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        if self.embedder is None:
+            self.embedder = create_embedder(self.settings.embedder)
+        started = time.perf_counter()
+        vectors = self.embedder.embed(texts)
+        self.embed_seconds += time.perf_counter() - started
+        return vectors
+
+    def _tokenizer(self) -> Tokenizer:
+        if self._tokens is None:
+            self._tokens = Tokenizer()
+        return self._tokens
+
+    @staticmethod
+    def _touch(old: FileRecord, entry: Entry) -> FileRecord:
+        old.size, old.mtime_ns = entry.size, entry.mtime_ns
+        return old

@@ -1,0 +1,92 @@
+"""Query service: embed the question, hybrid-search the store, shape citations."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from chatx.config import Settings
+from chatx.index.embedder import Embedder, create_embedder
+from chatx.index.indexer import open_store
+from chatx.index.lance import LanceStore
+from chatx.index.store import Filters, Hit
+from chatx.models import QueryCitation, QueryResult
+from chatx.problems import ChatxError, ProblemCode
+
+SNIPPET_CHARS = 240
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def snippet(text: str, query: str, limit: int = SNIPPET_CHARS) -> str:
+    """The line of `text` that shares most words with `query`, trimmed to `limit` chars."""
+    terms = {w.casefold() for w in _WORD.findall(query) if len(w) > 2}
+    lines = [line for line in text.splitlines() if line.strip()] or [text]
+    best = max(
+        lines,
+        key=lambda line: (
+            len(terms & {w.casefold() for w in _WORD.findall(line)}),
+            min(len(line), 120),
+        ),
+    )
+    best = best.strip()
+    return best if len(best) <= limit else best[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class SearchService:
+    """Answers queries against one workspace's index."""
+
+    workspace: Path
+    settings: Settings
+    embedder: Embedder | None = None
+    _store: LanceStore | None = None
+
+    def store(self) -> LanceStore:
+        """The workspace's store (opened once)."""
+        if self._store is None:
+            self._store = open_store(self.workspace.resolve(), self.settings)
+        return self._store
+
+    def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
+        """Top-`k` cited chunks for `query`."""
+        if not query.strip():
+            raise ChatxError.of(ProblemCode.INVALID_INPUT, "the query is empty")
+        store = self.store()
+        if store.dataset() is None:
+            raise ChatxError.of(
+                ProblemCode.NOT_INDEXED,
+                f"no index in {self.workspace}; run `chatx index` first",
+                str(self.workspace),
+            )
+        if self.embedder is None:
+            self.embedder = create_embedder(self.settings.embedder)
+        started = time.perf_counter()
+        vector = self.embedder.embed([query])[0]
+        hits = store.search(query, vector, k, filters or Filters())
+        took = (time.perf_counter() - started) * 1000
+        return QueryResult(
+            query=query, took_ms=round(took, 2), citations=[to_citation(hit, query) for hit in hits]
+        )
+
+
+def to_citation(hit: Hit, query: str) -> QueryCitation:
+    """A search hit as a citation with a snippet."""
+    return QueryCitation(
+        chunk_id=hit.chunk_id,
+        source=hit.source,
+        line_start=hit.line_start,
+        line_end=hit.line_end,
+        msg_ids=hit.msg_ids,
+        score=round(hit.score, 6),
+        snippet=snippet(hit.text, query),
+        kind=hit.kind,  # type: ignore[arg-type]
+        date_start=_parse(hit.date_start),
+        date_end=_parse(hit.date_end),
+    )
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

@@ -1,0 +1,78 @@
+"""`chatx status`: every file the walker sees, joined with what the catalog recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chatx.config import Settings
+from chatx.index.catalog import Catalog
+from chatx.index.indexer import state_dir
+from chatx.index.walker import walk
+from chatx.models import FileStatus, StatusReport, StatusTotals
+from chatx.problems import ProblemCode, make_problem
+
+
+def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
+    """Status of each file; files the index has not seen yet are `stale` with NOT_INDEXED."""
+    root = workspace.resolve()
+    catalog_path = state_dir(root) / "catalog.sqlite"
+    catalog = Catalog(catalog_path) if catalog_path.exists() else None
+    known = catalog.all() if catalog else {}
+    embedder = catalog.get_meta("embedder") if catalog else None
+    if catalog:
+        catalog.close()
+    files: list[FileStatus] = []
+    for entry in walk(root, int(settings.max_file_mb * 1024 * 1024)):
+        if entry.skip:
+            files.append(
+                FileStatus(
+                    path=entry.path,
+                    format=None,
+                    state="skipped",
+                    problem=make_problem(ProblemCode.UNSUPPORTED_FORMAT, entry.skip, entry.path),
+                )
+            )
+            continue
+        record = known.get(entry.path)
+        if record is None or (record.size, record.mtime_ns) != (entry.size, entry.mtime_ns):
+            files.append(
+                FileStatus(
+                    path=entry.path,
+                    format=record.format if record else None,
+                    state="stale",
+                    messages=record.messages if record else 0,
+                    chunks=record.chunks if record else 0,
+                    problem=make_problem(
+                        ProblemCode.NOT_INDEXED,
+                        "changed or new since the last `chatx index`",
+                        entry.path,
+                    ),
+                )
+            )
+            continue
+        files.append(
+            FileStatus(
+                path=entry.path,
+                format=record.format,
+                state=record.state,  # type: ignore[arg-type]
+                messages=record.messages,
+                chunks=record.chunks,
+                problem=record.problem,
+            )
+        )
+    return StatusReport(workspace=str(root), files=files, totals=_totals(files), embedder=embedder)
+
+
+def _totals(files: list[FileStatus]) -> StatusTotals:
+    def count(state: str) -> int:
+        return sum(1 for f in files if f.state == state)
+
+    return StatusTotals(
+        files=len(files),
+        indexed=count("indexed"),
+        stale=count("stale"),
+        failed=count("failed"),
+        skipped=count("skipped"),
+        messages=sum(f.messages for f in files),
+        chunks=sum(f.chunks for f in files),
+    )

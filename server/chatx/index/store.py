@@ -1,0 +1,126 @@
+"""The `VectorStore` protocol and the search request/hit types every backend shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from chatx.models import Chunk
+
+DIM = 384
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata prefilters applied before ranking."""
+
+    kind: str | None = None
+    platform: str | None = None
+    participant: str | None = None
+    since: date | None = None
+    until: date | None = None
+    path_glob: str | None = None
+
+
+@dataclass
+class Hit:
+    """A chunk found by search, with its fused score."""
+
+    chunk_id: str
+    source: str
+    kind: str
+    text: str
+    line_start: int
+    line_end: int
+    msg_ids: list[str]
+    date_start: str | None
+    date_end: str | None
+    participants: list[str]
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+class VectorStore(Protocol):
+    """Where chunks and their vectors live; LanceDB first, other backends later."""
+
+    def replace_sources(self, sources: list[str], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Replace every row of `sources` with these chunks (atomically per call)."""
+        ...
+
+    def delete_sources(self, sources: list[str]) -> None:
+        """Remove every row of `sources`."""
+        ...
+
+    def finalize(self) -> None:
+        """Build or refresh indices after a batch of writes."""
+        ...
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        ...
+
+    def search(self, query: str, vector: np.ndarray, k: int, filters: Filters) -> list[Hit]:
+        """Hybrid search: vector and full-text ranks fused by reciprocal rank."""
+        ...
+
+
+def iso_utc(value: object) -> str | None:
+    """A datetime as a sortable UTC string (`YYYY-MM-DDTHH:MM:SSZ`), None stays None."""
+    from datetime import UTC, datetime
+
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+SCHEMA = pa.schema(
+    [
+        pa.field("chunk_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("conv_id", pa.string()),
+        pa.field("doc_id", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("line_start", pa.int32()),
+        pa.field("line_end", pa.int32()),
+        pa.field("platform", pa.string()),
+        pa.field("participants", pa.list_(pa.string())),
+        pa.field("participants_lc", pa.list_(pa.string())),
+        pa.field("date_start", pa.string()),
+        pa.field("date_end", pa.string()),
+        pa.field("msg_ids", pa.list_(pa.string())),
+        pa.field("heading_path", pa.list_(pa.string())),
+        pa.field("content_hash", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), DIM)),
+    ]
+)
+
+
+def to_arrow(chunks: list[Chunk], vectors: np.ndarray) -> pa.Table:
+    """Chunks and their vectors as rows of SCHEMA."""
+    metas = [c.meta for c in chunks]
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
+    columns = {
+        "chunk_id": [c.chunk_id for c in chunks],
+        "kind": [c.kind for c in chunks],
+        "source": [m.source for m in metas],
+        "conv_id": [c.conv_id for c in chunks],
+        "doc_id": [c.doc_id for c in chunks],
+        "text": [c.text for c in chunks],
+        "line_start": [m.line_start for m in metas],
+        "line_end": [m.line_end for m in metas],
+        "platform": [m.platform for m in metas],
+        "participants": [m.participants for m in metas],
+        "participants_lc": [[p.casefold() for p in m.participants] for m in metas],
+        "date_start": [iso_utc(m.date_start) for m in metas],
+        "date_end": [iso_utc(m.date_end) for m in metas],
+        "msg_ids": [m.message_ids for m in metas],
+        "heading_path": [m.heading_path for m in metas],
+        "content_hash": [c.content_hash for c in chunks],
+        "vector": pa.FixedSizeListArray.from_arrays(flat, DIM),
+    }
+    return pa.table(columns, schema=SCHEMA)

@@ -1,0 +1,181 @@
+"""Walking a workspace: what may be indexed, and why everything else is skipped."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+STATE_DIR = ".claude-context"
+ALWAYS_SKIPPED_DIRS = {".git", STATE_DIR, "secrets", ".hg", ".svn"}
+SECRET_NAMES = {
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    ".netrc",
+    ".pgpass",
+    ".npmrc",
+    ".pypirc",
+    "credentials",
+}
+SECRET_SUFFIXES = {".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".asc", ".gpg"}
+BINARY_SUFFIXES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".webp",
+    ".bmp",
+    ".ico",
+    ".mp3",
+    ".mp4",
+    ".mov",
+    ".opus",
+    ".ogg",
+    ".wav",
+    ".m4a",
+    ".zip",
+    ".gz",
+    ".tgz",
+    ".bz2",
+    ".xz",
+    ".7z",
+    ".tar",
+    ".pdf",
+    ".exe",
+    ".dll",
+    ".so",
+    ".dylib",
+    ".bin",
+    ".pyc",
+    ".whl",
+    ".onnx",
+    ".lance",
+    ".parquet",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".sqlite",
+    ".db",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file (or skipped directory) the walker saw."""
+
+    path: str
+    absolute: Path
+    skip: str | None = None
+    size: int = 0
+    mtime_ns: int = 0
+
+
+def is_secret_name(name: str) -> bool:
+    """True for `.env*`, private keys and credential files, which are never read."""
+    lower = name.lower()
+    return (
+        lower.startswith(".env")
+        or lower in SECRET_NAMES
+        or lower.startswith("id_rsa")
+        or lower.startswith("id_ed25519")
+        or Path(lower).suffix in SECRET_SUFFIXES
+    )
+
+
+def walk(root: Path, max_bytes: int) -> Iterator[Entry]:
+    """Every file below `root` in a stable order, with the reason when it must be skipped."""
+    yield from _walk_dir(root, root, [], max_bytes)
+
+
+def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
+    lines: list[str] = []
+    for name in (".gitignore", ".chatxignore"):
+        path = folder / name
+        if path.is_file():
+            try:
+                lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _ignored(specs: list[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, is_dir: bool) -> bool:
+    ignored = False
+    for base, spec in specs:
+        rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        result = spec.check_file(rel)
+        if result.include is not None:
+            ignored = bool(result.include)
+    return ignored
+
+
+def _walk_dir(
+    root: Path, folder: Path, specs: list[tuple[Path, pathspec.GitIgnoreSpec]], max_bytes: int = 0
+) -> Iterator[Entry]:
+    spec = _ignore_spec(folder)
+    specs = [*specs, (folder, spec)] if spec else specs
+    try:
+        children = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        yield Entry(_rel(root, folder) + "/", folder, f"unreadable directory: {exc.strerror}")
+        return
+    for child in children:
+        path = Path(child.path)
+        rel = _rel(root, path)
+        if child.is_symlink():
+            yield _symlink_entry(rel, path)
+            continue
+        if child.is_dir(follow_symlinks=False):
+            if child.name in ALWAYS_SKIPPED_DIRS:
+                yield Entry(rel + "/", path, f"never indexed: {child.name}/")
+            elif _ignored(specs, path, True):
+                yield Entry(rel + "/", path, "ignored by .gitignore/.chatxignore")
+            else:
+                yield from _walk_dir(root, path, specs, max_bytes)
+            continue
+        yield _file_entry(rel, path, child.stat(follow_symlinks=False), specs, max_bytes)
+
+
+def _file_entry(
+    rel: str,
+    path: Path,
+    info: os.stat_result,
+    specs: list[tuple[Path, pathspec.GitIgnoreSpec]],
+    max_bytes: int,
+) -> Entry:
+    name = path.name
+    reason: str | None = None
+    if is_secret_name(name):
+        reason = "never indexed: secret or credential file"
+    elif name in (".gitignore", ".chatxignore"):
+        reason = "ignore rules"
+    elif _ignored(specs, path, False):
+        reason = "ignored by .gitignore/.chatxignore"
+    elif not stat.S_ISREG(info.st_mode):
+        reason = "not a regular file"
+    elif path.suffix.lower() in BINARY_SUFFIXES:
+        reason = "binary file"
+    elif max_bytes and info.st_size > max_bytes:
+        reason = f"larger than the size cap ({info.st_size} > {max_bytes} bytes)"
+    return Entry(rel, path, reason, info.st_size, info.st_mtime_ns)
+
+
+def _symlink_entry(rel: str, path: Path) -> Entry:
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Entry(rel, path, "symlink loop")
+        return Entry(rel, path, f"broken symlink: {exc.strerror}")
+    return Entry(rel, path, "symbolic link not followed")
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()

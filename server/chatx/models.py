@@ -1,0 +1,169 @@
+"""The data model of DESIGN.md as pydantic v2 models; schemas/ is generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ChunkKind = Literal["chat", "doc", "memory"]
+FileState = Literal["indexed", "stale", "failed", "skipped"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(_Model):
+    """An RFC 7807 problem detail, with ChatX's machine-readable `code`."""
+
+    type: str = Field(description="URI identifying the problem type.")
+    title: str = Field(description="Short, human-readable summary of the problem type.")
+    status: int = Field(description="HTTP-style status code for this occurrence.")
+    detail: str = Field(description="Human-readable explanation of this occurrence.")
+    instance: str | None = Field(default=None, description="What the problem is about (a path).")
+    code: str = Field(description="ChatX problem code, e.g. PARSE_ERROR.")
+
+
+class Attachment(_Model):
+    """A non-text part of a message: media placeholder, image pointer, file."""
+
+    kind: str = Field(description="image, video, audio, document, sticker, file, poll, ...")
+    name: str | None = Field(default=None, description="File name or pointer, when known.")
+    mime: str | None = None
+
+
+class Reaction(_Model):
+    """An emoji or tapback reaction to a message."""
+
+    emoji: str
+    sender: str | None = None
+
+
+class SourceRef(_Model):
+    """Where a message comes from in its source file."""
+
+    path: str = Field(description="Workspace-relative path with forward slashes.")
+    guid: str | None = Field(default=None, description="The record's own id in the source.")
+    line: int | None = Field(default=None, description="1-based line where the record starts.")
+    line_end: int | None = Field(default=None, description="1-based last line of the record.")
+
+
+class Message(_Model):
+    """One canonical chat message, whatever the platform it was exported from."""
+
+    msg_id: str = Field(description="Stable id derived from source identity, not run order.")
+    conv_id: str
+    platform: str
+    timestamp: datetime | None = Field(
+        default=None, description="ISO-8601 with offset; zone-less exports read in local time."
+    )
+    sender: str | None = Field(default=None, description="Display name; None for system lines.")
+    sender_id: str | None = None
+    is_me: bool = False
+    text: str
+    reply_to_msg_id: str | None = None
+    reactions: list[Reaction] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
+    source_ref: SourceRef
+    source_meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChunkMeta(_Model):
+    """Where a chunk comes from and what it covers."""
+
+    source: str = Field(description="Workspace-relative path with forward slashes.")
+    line_start: int
+    line_end: int
+    platform: str | None = None
+    participants: list[str] = Field(default_factory=list)
+    date_start: datetime | None = None
+    date_end: datetime | None = None
+    message_ids: list[str] = Field(default_factory=list)
+    heading_path: list[str] = Field(default_factory=list)
+
+
+class Chunk(_Model):
+    """The unit that is embedded and searched: a window of chat turns or a doc section."""
+
+    chunk_id: str
+    conv_id: str | None = None
+    doc_id: str | None = None
+    kind: ChunkKind
+    text: str
+    meta: ChunkMeta
+    content_hash: str
+
+
+class Citation(_Model):
+    """A pointer from an answer back to the passage that supports it."""
+
+    chunk_id: str
+    source: str = Field(description="Workspace-relative path with forward slashes.")
+    line_start: int = Field(description="1-based first line in the source file.")
+    line_end: int = Field(description="1-based last line in the source file.")
+    msg_ids: list[str] = Field(default_factory=list)
+    score: float
+
+
+class QueryCitation(Citation):
+    """A citation as `chatx query --json` prints it."""
+
+    snippet: str
+    kind: ChunkKind
+    date_start: datetime | None = None
+    date_end: datetime | None = None
+
+
+class QueryResult(_Model):
+    """Output contract of `chatx query --json`."""
+
+    query: str
+    took_ms: float
+    citations: list[QueryCitation]
+
+
+class IndexSummary(_Model):
+    """Output contract of `chatx index --json`."""
+
+    workspace: str
+    files_indexed: int
+    files_unchanged: int
+    files_failed: int
+    messages: int
+    chunks: int
+    seconds: float
+    problems: list[Problem]
+
+
+class FileStatus(_Model):
+    """One file the walker saw, and what became of it."""
+
+    path: str
+    format: str | None
+    state: FileState
+    messages: int = 0
+    chunks: int = 0
+    problem: Problem | None = None
+
+
+class StatusTotals(_Model):
+    """Totals over every file of a status report."""
+
+    files: int
+    indexed: int
+    stale: int
+    failed: int
+    skipped: int
+    messages: int
+    chunks: int
+
+
+class StatusReport(_Model):
+    """Output contract of `chatx status --json`."""
+
+    workspace: str
+    files: list[FileStatus]
+    totals: StatusTotals
+    embedder: str | None = None

@@ -1,0 +1,60 @@
+"""RFC 7807 problems: the one error shape of the CLI, the index and (later) the LSP server."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from chatx.models import Problem
+
+
+class ProblemCode(StrEnum):
+    """Machine-readable problem codes shared by every surface."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    UNSUPPORTED_FORMAT = "UNSUPPORTED_FORMAT"
+    PARSE_ERROR = "PARSE_ERROR"
+    NOT_INDEXED = "NOT_INDEXED"
+    CLOUD_DISABLED = "CLOUD_DISABLED"
+    POLICY_SHIELD_FAILURE = "POLICY_SHIELD_FAILURE"
+    BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
+    TIMEOUT = "TIMEOUT"
+    INTERNAL = "INTERNAL"
+
+
+_TITLES = {
+    ProblemCode.INVALID_INPUT: ("Invalid input", 400),
+    ProblemCode.UNSUPPORTED_FORMAT: ("Unsupported format", 415),
+    ProblemCode.PARSE_ERROR: ("Parse error", 422),
+    ProblemCode.NOT_INDEXED: ("Not indexed", 404),
+    ProblemCode.CLOUD_DISABLED: ("Cloud disabled", 403),
+    ProblemCode.POLICY_SHIELD_FAILURE: ("Policy Shield failure", 451),
+    ProblemCode.BACKEND_UNAVAILABLE: ("Backend unavailable", 503),
+    ProblemCode.TIMEOUT: ("Timeout", 504),
+    ProblemCode.INTERNAL: ("Internal error", 500),
+}
+
+
+def make_problem(code: ProblemCode, detail: str, instance: str | None = None) -> Problem:
+    """Build a Problem whose type, title and status follow from its code."""
+    title, status = _TITLES[code]
+    return Problem(
+        type=f"https://chatx.dev/problems/{code.value.lower().replace('_', '-')}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        code=code.value,
+    )
+
+
+class ChatxError(Exception):
+    """An error that carries the Problem to show the user."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+    @classmethod
+    def of(cls, code: ProblemCode, detail: str, instance: str | None = None) -> ChatxError:
+        """Shorthand for an error with a fresh problem."""
+        return cls(make_problem(code, detail, instance))

@@ -1,0 +1,50 @@
+"""Shared fixtures: the outside-world corpus, the embedder, tiny workspaces."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """`../shared/corpus`, or a skip when this checkout has no shared/ beside it."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"real export samples not available: {CORPUS} is absent")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def tokenizer():  # type: ignore[no-untyped-def]
+    from chatx.index.embedder import Tokenizer
+
+    return Tokenizer()
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    """The production embedder (ONNX fp32), loaded once for the whole run."""
+    from chatx.index.embedder import OnnxEmbedder
+
+    return OnnxEmbedder("onnx")
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Iterator[Path]:
+    """A copy of examples/workspace that a test may change."""
+    import shutil
+
+    target = tmp_path / "ws"
+    shutil.copytree(
+        REPO / "examples" / "workspace", target, ignore=shutil.ignore_patterns(".claude-context")
+    )
+    yield target

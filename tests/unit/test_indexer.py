@@ -1,0 +1,165 @@
+"""Incremental indexing: unchanged, changed, deleted, corrupt, never-indexed, SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from chatx.config import Settings
+from chatx.index.indexer import Indexer, open_store
+from chatx.index.status import workspace_status
+
+
+def run(ws: Path, embedder, **settings) -> object:  # type: ignore[no-untyped-def]
+    return Indexer(ws, Settings(**settings), embedder=embedder).run()
+
+
+def rows(ws: Path) -> list[tuple[str, str]]:
+    dataset = open_store(ws, Settings()).dataset()
+    if dataset is None:
+        return []
+    table = dataset.to_table(columns=["source", "chunk_id"])
+    return sorted(zip(table["source"].to_pylist(), table["chunk_id"].to_pylist(), strict=True))
+
+
+def test_first_run_then_unchanged(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    first = run(workspace, embedder)
+    assert (first.files_indexed, first.files_failed, first.messages) == (4, 0, 15)
+    assert first.chunks == len(rows(workspace)) == 11
+    second = run(workspace, embedder)
+    assert (second.files_indexed, second.files_unchanged, second.chunks) == (0, 4, 0)
+    sources = Counter(source for source, _ in rows(workspace))
+    assert sources == {
+        "chats/claude-session.jsonl": 3,
+        "chats/team-orders.txt": 1,
+        "docs/architecture.rst": 3,
+        "docs/runbook.md": 4,
+    }
+
+
+def test_never_indexed_paths(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    (workspace / "secrets").mkdir()
+    (workspace / "secrets" / "notes.md").write_text("# top secret\n")
+    (workspace / ".env").write_text("KEY=1\n")
+    (workspace / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (workspace / "scratch").mkdir()
+    (workspace / "scratch" / "draft.md").write_text("# draft\n")
+    (workspace / ".chatxignore").write_text("docs/architecture.rst\n")
+    (workspace / ".git").mkdir()
+    (workspace / ".git" / "HEAD.md").write_text("# not me\n")
+    (workspace / "big.md").write_text("# big\n" + "x" * 2_000_000)
+    run(workspace, embedder, max_file_mb=1)
+    sources = {source for source, _ in rows(workspace)}
+    assert sources == {"chats/claude-session.jsonl", "chats/team-orders.txt", "docs/runbook.md"}
+    status = {f.path: f for f in workspace_status(workspace, Settings(max_file_mb=1)).files}
+    assert status["secrets/"].state == "skipped"
+    assert status[".env"].state == status["id_rsa"].state == "skipped"
+    assert status["scratch/"].problem.detail == "ignored by .gitignore/.chatxignore"
+    assert status["big.md"].problem.detail.startswith("larger than the size cap")
+    assert status["docs/architecture.rst"].state == "skipped"
+
+
+def test_changed_file_rows_replaced_and_deleted_file_removed(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder)
+    before = rows(workspace)
+    chat = workspace / "chats" / "team-orders.txt"
+    chat.write_text(chat.read_text() + "[05.04.25, 08:00:00] Priya: Rollback drill at 10?\n")
+    (workspace / "docs" / "architecture.rst").unlink()
+    summary = run(workspace, embedder)
+    assert (summary.files_indexed, summary.files_unchanged) == (1, 2)
+    after = rows(workspace)
+    untouched = [r for r in before if r[0] in ("docs/runbook.md", "chats/claude-session.jsonl")]
+    assert [
+        r for r in after if r[0] in ("docs/runbook.md", "chats/claude-session.jsonl")
+    ] == untouched
+    assert not any(source == "docs/architecture.rst" for source, _ in after)
+    assert len({cid for _, cid in after}) == len(after)
+    texts = (
+        open_store(workspace, Settings())
+        .dataset()
+        .to_table(columns=["text"], filter="source = 'chats/team-orders.txt'")["text"]
+        .to_pylist()
+    )
+    assert any("Rollback drill at 10?" in t for t in texts)
+
+
+def test_corrupt_file_keeps_last_good_rows_marked_stale(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    session = workspace / "chats" / "export.json"
+    shutil.copy(workspace / "chats" / "claude-session.jsonl", workspace / "chats" / "keep.jsonl")
+    session.write_text(
+        '[{"uuid": "c1", "name": "Q", "chat_messages": [{"uuid": "m1", '
+        '"sender": "human", "text": "kafka consumer lag", "created_at": '
+        '"2025-01-01T00:00:00Z"}]}]'
+    )
+    run(workspace, embedder)
+    good = [r for r in rows(workspace) if r[0] == "chats/export.json"]
+    assert len(good) == 1
+    session.write_text('[{"uuid": "c1", "name": "Q", "chat_mess')  # truncated
+    summary = run(workspace, embedder)
+    assert summary.files_failed == 1
+    assert summary.problems[0].code == "PARSE_ERROR"
+    assert [r for r in rows(workspace) if r[0] == "chats/export.json"] == good
+    status = {f.path: f for f in workspace_status(workspace, Settings()).files}
+    assert status["chats/export.json"].state == "stale"
+    assert status["chats/export.json"].problem.code == "PARSE_ERROR"
+
+
+def test_bad_files_do_not_stop_the_run(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    (workspace / "broken.json").write_text('{"loglines": [')
+    (workspace / "empty.md").write_text("")
+    (workspace / "blob.txt").write_bytes(b"\x00\x01\x02binary")
+    (workspace / "utf16.txt").write_bytes("\ufeffplain UTF-16 notes".encode("utf-16"))
+    os.symlink("loop_b", workspace / "loop_a")
+    os.symlink("loop_a", workspace / "loop_b")
+    summary = run(workspace, embedder)
+    assert summary.files_indexed == 5  # 4 good files + utf16.txt
+    assert summary.files_failed == 1
+    codes = sorted(p.code for p in summary.problems)
+    assert codes == ["INVALID_INPUT", "PARSE_ERROR", "UNSUPPORTED_FORMAT"]
+    status = {f.path: f for f in workspace_status(workspace, Settings()).files}
+    assert status["loop_a"].problem.detail == "symlink loop"
+    assert status["broken.json"].state == "failed"
+    assert status["empty.md"].state == status["blob.txt"].state == "skipped"
+    assert status["utf16.txt"].state == "indexed"
+
+
+def test_model_change_rebuilds(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder)
+    summary = run(workspace, embedder, overlap_turns=1)
+    assert summary.files_indexed == 4 and summary.files_unchanged == 0
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_point_recovers(tmp_path: Path, corpus: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "chats").mkdir(parents=True)
+    for number, path in enumerate(sorted((corpus / "whatsapp").glob("*.txt")) * 3):
+        shutil.copy(path, ws / "chats" / f"{number:02d}-{path.name}")
+    shutil.copytree(corpus / "claude", ws / "claude")
+    env = {**os.environ, "CHATX_BATCH_CHUNKS": "8"}
+    cmd = [sys.executable, "-m", "chatx", "index", str(ws), "--json"]
+    reference = tmp_path / "ref"
+    shutil.copytree(ws, reference)
+    subprocess.run([*cmd[:-2], str(reference), "--json"], env=env, check=True, capture_output=True)
+    expected = rows(reference)
+    kills = 0
+    for delay in (0.6, 1.2, 1.8, 2.4, 3.0, 3.6, 4.5):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        current = rows(ws)  # readable after every kill
+        assert len(set(current)) == len(current)
+    assert kills >= 3
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    assert rows(ws) == expected

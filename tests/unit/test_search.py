@@ -1,0 +1,116 @@
+"""Hybrid search over the example workspace: citations, filters, fusion."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from chatx.config import Settings
+from chatx.index.indexer import Indexer
+from chatx.index.lance import fuse, glob_to_like, where_clause
+from chatx.index.search import SearchService, snippet
+from chatx.index.store import Filters
+from chatx.problems import ChatxError
+
+
+@pytest.fixture()
+def service(workspace: Path, embedder) -> SearchService:  # type: ignore[no-untyped-def]
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    return SearchService(workspace, Settings(), embedder=embedder)
+
+
+def test_rollback_question_cites_runbook_lines(service: SearchService) -> None:
+    result = service.query("how do we roll back a failed deploy?", k=3)
+    top = result.citations[0]
+    assert (top.source, top.line_start, top.line_end) == ("docs/runbook.md", 11, 15)
+    assert "helm rollback orders" in top.snippet
+    assert top.kind == "doc" and top.msg_ids == []
+
+
+def test_chat_citation_has_messages_dates_and_lines(service: SearchService) -> None:
+    result = service.query(
+        "composite index customer_id created_at sort spills to disk",
+        k=5,
+        filters=Filters(kind="chat"),
+    )
+    top = result.citations[0]
+    assert top.source == "chats/claude-session.jsonl"
+    assert top.kind == "chat" and len(top.msg_ids) >= 2
+    assert top.line_start >= 2 and top.line_end <= 7
+    assert top.date_start.isoformat().startswith("2025-04-02T14:00")
+    assert all(c.kind == "chat" for c in result.citations)
+
+
+def test_prefilters(service: SearchService) -> None:
+    aiko = service.query("pizza", filters=Filters(participant="AIKO"))
+    assert {c.source for c in aiko.citations} == {"chats/team-orders.txt"}
+    late = service.query("deploy", filters=Filters(since=date(2025, 4, 3)))
+    assert {c.source for c in late.citations} == {"chats/team-orders.txt"}
+    early = service.query("deploy", filters=Filters(until=date(2025, 4, 2)))
+    assert {c.source for c in early.citations} == {"chats/claude-session.jsonl"}
+    docs = service.query("deploy", filters=Filters(path_glob="docs/*.rst"))
+    assert {c.source for c in docs.citations} == {"docs/architecture.rst"}
+    none = service.query("deploy", filters=Filters(platform="telegram"))
+    assert none.citations == []
+
+
+def test_keyword_only_match_found_by_full_text(service: SearchService) -> None:
+    result = service.query("advisory lock migrate-down", k=2)
+    assert result.citations[0].source == "docs/runbook.md"
+
+
+def test_not_indexed_and_empty_query(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    service = SearchService(tmp_path, Settings(), embedder=embedder)
+    with pytest.raises(ChatxError) as caught:
+        service.query("anything")
+    assert caught.value.problem.code == "NOT_INDEXED"
+    with pytest.raises(ChatxError) as caught:
+        service.query("  ")
+    assert caught.value.problem.code == "INVALID_INPUT"
+
+
+def test_rrf_fusion_orders_by_reciprocal_rank() -> None:
+    def row(cid: str) -> dict[str, object]:
+        return {
+            "chunk_id": cid,
+            "source": "s",
+            "kind": "doc",
+            "text": cid,
+            "line_start": 1,
+            "line_end": 1,
+            "msg_ids": [],
+            "date_start": None,
+            "date_end": None,
+            "participants": [],
+        }
+
+    hits = fuse({"vector": [row("a"), row("b"), row("c")], "fts": [row("c"), row("b")]}, 3)
+    assert [h.chunk_id for h in hits] == ["c", "b", "a"]
+    assert hits[0].score == pytest.approx(1 / 63 + 1 / 61)
+    assert hits[1].score == pytest.approx(2 / 62)
+    assert hits[1].ranks == {"vector": 2, "fts": 2}
+
+
+def test_filter_sql() -> None:
+    clause = where_clause(
+        Filters(
+            kind="chat",
+            participant="O'Brien",
+            since=date(2025, 1, 2),
+            until=date(2025, 1, 31),
+            path_glob="chats/**/*.txt",
+        )
+    )
+    assert clause == (
+        "kind = 'chat' AND array_has(participants_lc, 'o''brien') AND "
+        "date_end >= '2025-01-02' AND date_start < '2025-02-01' AND "
+        "source LIKE 'chats/%/%.txt'"
+    )
+    assert glob_to_like("a_b?.md") == "a\\_b_.md"
+
+
+def test_snippet_picks_the_matching_line() -> None:
+    text = "Ann: lunch?\nBob: the rollback of orders failed\nAnn: ok"
+    assert snippet(text, "why did the rollback fail") == "Bob: the rollback of orders failed"
