@@ -94,3 +94,26 @@ def load_settings(workspace: Path) -> Settings:
         bad = {str(err["loc"][0]) for err in exc.errors()}
         log.warning("invalid settings %s: using their defaults", ", ".join(sorted(bad)))
         return Settings.model_validate({k: v for k, v in raw.items() if k not in bad})
+
+
+def configuration_doc() -> str:
+    """docs/configuration.md, generated from the Settings model."""
+    rows = ["| key | env | default | meaning |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        key = field.alias or name
+        rows.append(
+            f"| `{key}` | `CHATX_{name.upper()}` | `{field.default!r}` | "
+            f"{field.description or ''} |"
+        )
+    return (
+        "# Configuration\n\n"
+        "Generated from `chatx.config.Settings` by `python -m chatx.config`; do not edit.\n\n"
+        "Settings are read from `chatx.toml` in the workspace, else `[tool.chatx]` in its\n"
+        "`pyproject.toml`, then overridden by `CHATX_*` environment variables. Keys may be\n"
+        "written in snake_case or camelCase. Unknown keys are ignored with a warning; an\n"
+        "invalid value is reported and replaced by its default.\n\n" + "\n".join(rows) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    print(configuration_doc(), end="")

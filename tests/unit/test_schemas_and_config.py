@@ -43,3 +43,11 @@ def test_pyproject_tool_section(tmp_path: Path) -> None:
     assert load_settings(tmp_path).embedder == "onnx"
     (tmp_path / "pyproject.toml").write_text("not toml [")
     assert load_settings(tmp_path) == Settings()
+
+
+def test_configuration_doc_is_generated_from_the_model() -> None:
+    from chatx.config import configuration_doc
+
+    assert (REPO / "docs" / "configuration.md").read_text() == configuration_doc(), (
+        "run `python -m chatx.config > docs/configuration.md`"
+    )

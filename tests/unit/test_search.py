@@ -72,25 +72,12 @@ def test_not_indexed_and_empty_query(tmp_path: Path, embedder) -> None:  # type:
 
 
 def test_rrf_fusion_orders_by_reciprocal_rank() -> None:
-    def row(cid: str) -> dict[str, object]:
-        return {
-            "chunk_id": cid,
-            "source": "s",
-            "kind": "doc",
-            "text": cid,
-            "line_start": 1,
-            "line_end": 1,
-            "msg_ids": [],
-            "date_start": None,
-            "date_end": None,
-            "participants": [],
-        }
-
-    hits = fuse({"vector": [row("a"), row("b"), row("c")], "fts": [row("c"), row("b")]}, 3)
-    assert [h.chunk_id for h in hits] == ["c", "b", "a"]
-    assert hits[0].score == pytest.approx(1 / 63 + 1 / 61)
-    assert hits[1].score == pytest.approx(2 / 62)
-    assert hits[1].ranks == {"vector": 2, "fts": 2}
+    fused = fuse({"vector": ["a", "b", "c"], "fts": ["c", "b"]}, 3)
+    assert [chunk_id for chunk_id, _, _ in fused] == ["c", "b", "a"]
+    assert fused[0][1] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[1][1] == pytest.approx(2 / 62)
+    assert fused[1][2] == {"vector": 2, "fts": 2}
+    assert fuse({"vector": [], "fts": []}, 3) == []
 
 
 def test_filter_sql() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,17 @@ log = logging.getLogger(__name__)
 
 TABLE = "chunks"
 RRF_K = 60
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatx-search")
+# Scalar indices that make prefilters and the final fetch by id cheap.
+_SCALAR_INDICES = {
+    "chunk_id": "btree",
+    "kind": "bitmap",
+    "platform": "bitmap",
+    "source": "btree",
+    "participants_lc": "label_list",
+    "date_start": "btree",
+    "date_end": "btree",
+}
 _COLUMNS = [
     "chunk_id",
     "source",
@@ -80,6 +92,8 @@ class LanceStore:
         self.ann_threshold = ann_threshold
         self._table: Any = None
         self._dataset: Any = None
+        self._has_fts = False
+        self._fts_version: int | None = None
 
     # -- writes (lancedb) -------------------------------------------------
     def _writer(self) -> Any:
@@ -117,13 +131,17 @@ class LanceStore:
 
     def finalize(self) -> None:
         """Compact, fold new rows into indices, and build missing FTS / ANN indices."""
-        from lancedb.index import FTS
+        from lancedb.index import FTS, Bitmap, BTree, LabelList
 
+        configs = {"btree": BTree, "bitmap": Bitmap, "label_list": LabelList}
         table = self._writer()
         names = {ix.name: ix for ix in table.list_indices()}
         rows = table.count_rows()
         if "text_idx" not in names:
             table.create_index("text", config=FTS(with_position=False), name="text_idx")
+        for column, kind in _SCALAR_INDICES.items():
+            if f"{column}_idx" not in names:
+                table.create_index(column, config=configs[kind](), name=f"{column}_idx")
         if "vector_idx" not in names and rows >= self.ann_threshold:
             partitions = max(1, int(np.sqrt(rows) / 4))
             table.create_index(
@@ -151,62 +169,84 @@ class LanceStore:
         return int(dataset.count_rows()) if dataset is not None else 0
 
     def has_fts(self) -> bool:
-        """True once the full-text index exists."""
+        """True once the full-text index exists (looked up once per opened version)."""
         dataset = self.dataset()
-        return dataset is not None and any(
-            ix.name == "text_idx" for ix in dataset.describe_indices()
-        )
+        if dataset is None:
+            return False
+        if self._fts_version != dataset.version:
+            self._has_fts = any(ix.name == "text_idx" for ix in dataset.describe_indices())
+            self._fts_version = dataset.version
+        return self._has_fts
 
     def search(
         self, query: str, vector: np.ndarray, k: int, filters: Filters, depth: int | None = None
     ) -> list[Hit]:
-        """Vector and full-text top-`depth` lists fused with reciprocal-rank fusion."""
+        """Vector and full-text top-`depth` ids, fused by reciprocal rank; then fetch the top k.
+
+        Both searches run at once (lance releases the GIL) and return ids only; only the k
+        winners' columns are read.
+        """
         dataset = self.dataset()
         if dataset is None:
             return []
         depth = depth or max(k * 4, 20)
         where = where_clause(filters)
         common: dict[str, Any] = {"filter": where, "prefilter": True} if where else {}
-        vec_rows = dataset.to_table(
-            columns=[*_COLUMNS, "_distance"],
+        vector_ids = _pool.submit(
+            dataset.to_table,
+            columns=["chunk_id", "_distance"],
             nearest={
                 "column": "vector",
                 "q": vector,
                 "k": depth,
                 "metric": "cosine",
-                "nprobes": 20,
+                "nprobes": 8,
                 "ef": max(depth * 2, 64),
             },
             **common,
-        ).to_pylist()
-        fts_rows: list[dict[str, Any]] = []
+        )
+        text_ids: list[str] = []
         if query.strip() and self.has_fts():
-            fts_rows = dataset.to_table(
-                columns=[*_COLUMNS, "_score"], full_text_query=query, limit=depth, **common
-            ).to_pylist()
-        return fuse({"vector": vec_rows, "fts": fts_rows}, k)
+            found = dataset.to_table(
+                columns=["chunk_id", "_score"], full_text_query=query, limit=depth, **common
+            )
+            text_ids = found["chunk_id"].to_pylist()
+        ranked = fuse({"vector": vector_ids.result()["chunk_id"].to_pylist(), "fts": text_ids}, k)
+        return self._hits(dataset, ranked)
+
+    def _hits(self, dataset: Any, ranked: list[tuple[str, float, dict[str, int]]]) -> list[Hit]:
+        if not ranked:
+            return []
+        wanted = ", ".join(sql_str(chunk_id) for chunk_id, _, _ in ranked)
+        table = dataset.to_table(columns=_COLUMNS, filter=f"chunk_id IN ({wanted})")
+        rows = {row["chunk_id"]: row for row in table.to_pylist()}
+        return [
+            Hit(
+                chunk_id=chunk_id,
+                source=row["source"],
+                kind=row["kind"],
+                text=row["text"],
+                line_start=row["line_start"],
+                line_end=row["line_end"],
+                msg_ids=list(row["msg_ids"] or []),
+                date_start=row["date_start"],
+                date_end=row["date_end"],
+                participants=list(row["participants"] or []),
+                score=score,
+                ranks=ranks,
+            )
+            for chunk_id, score, ranks in ranked
+            if (row := rows.get(chunk_id)) is not None
+        ]
 
 
-def fuse(ranked: dict[str, list[dict[str, Any]]], k: int) -> list[Hit]:
-    """Reciprocal-rank fusion of several ranked row lists (ties broken by chunk id)."""
-    hits: dict[str, Hit] = {}
-    for name, rows in ranked.items():
-        for rank, row in enumerate(rows, start=1):
-            hit = hits.get(row["chunk_id"])
-            if hit is None:
-                hit = hits[row["chunk_id"]] = Hit(
-                    chunk_id=row["chunk_id"],
-                    source=row["source"],
-                    kind=row["kind"],
-                    text=row["text"],
-                    line_start=row["line_start"],
-                    line_end=row["line_end"],
-                    msg_ids=list(row["msg_ids"] or []),
-                    date_start=row["date_start"],
-                    date_end=row["date_end"],
-                    participants=list(row["participants"] or []),
-                    score=0.0,
-                )
-            hit.score += 1.0 / (RRF_K + rank)
-            hit.ranks[name] = rank
-    return sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
+def fuse(ranked: dict[str, list[str]], k: int) -> list[tuple[str, float, dict[str, int]]]:
+    """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first."""
+    scores: dict[str, float] = {}
+    ranks: dict[str, dict[str, int]] = {}
+    for name, ids in ranked.items():
+        for rank, chunk_id in enumerate(ids, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            ranks.setdefault(chunk_id, {})[name] = rank
+    best = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:k]
+    return [(chunk_id, scores[chunk_id], ranks[chunk_id]) for chunk_id in best]
