@@ -101,3 +101,13 @@ def test_filter_sql() -> None:
 def test_snippet_picks_the_matching_line() -> None:
     text = "Ann: lunch?\nBob: the rollback of orders failed\nAnn: ok"
     assert snippet(text, "why did the rollback fail") == "Bob: the rollback of orders failed"
+
+
+def test_reader_sees_rows_written_by_another_writer(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    reader = SearchService(workspace, Settings(), embedder=embedder)
+    reader.store().read_consistency_interval = 0.0
+    assert reader.query("flamingo migration", k=20).citations[0].source != "docs/birds.md"
+    (workspace / "docs" / "birds.md").write_text("# Birds\n\nThe flamingo migration starts.\n")
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    assert reader.query("flamingo migration", k=3).citations[0].source == "docs/birds.md"

@@ -55,7 +55,6 @@ def pipeline_id(settings: Settings) -> str:
 @dataclass
 class _Parsed:
     entry: Entry
-    digest: str
     record: FileRecord
     chunks: list[Chunk] = field(default_factory=list)
 
@@ -186,7 +185,7 @@ class Indexer:
         summary.files_indexed += 1
         summary.messages += record.messages
         summary.chunks += record.chunks
-        return _Parsed(entry, digest, record, chunks)
+        return _Parsed(entry, record, chunks)
 
     def _failed(
         self,
@@ -207,16 +206,13 @@ class Indexer:
         else:
             record.state, record.indexed_hash = "failed", None
             summary.files_failed += 1
-        return _Parsed(entry, record.seen_hash or "", record)
+        return _Parsed(entry, record)
 
     def _commit(self, batch: list[_Parsed], catalog: Catalog, store: LanceStore) -> bool:
         if not batch:
             return False
-        replace = [
-            p
-            for p in batch
-            if p.record.state == "indexed" or (p.record.state in ("failed", "skipped"))
-        ]
+        # A stale file keeps its last good rows; every other file's rows are replaced.
+        replace = [p for p in batch if p.record.state != "stale"]
         chunks = [c for p in replace for c in p.chunks]
         if replace:
             vectors = self._embed([c.text for c in chunks])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -86,12 +87,16 @@ def where_clause(filters: Filters) -> str | None:
 class LanceStore:
     """Chunks of one workspace in `<workspace>/.claude-context/lancedb/chunks.lance`."""
 
-    def __init__(self, db_dir: Path, ann_threshold: int = 50_000) -> None:
+    def __init__(
+        self, db_dir: Path, ann_threshold: int = 50_000, read_consistency_interval: float = 1.0
+    ) -> None:
         self.db_dir = db_dir
         self.uri = db_dir / f"{TABLE}.lance"
         self.ann_threshold = ann_threshold
+        self.read_consistency_interval = read_consistency_interval
         self._table: Any = None
         self._dataset: Any = None
+        self._checked_at = 0.0
         self._has_fts = False
         self._fts_version: int | None = None
 
@@ -156,11 +161,23 @@ class LanceStore:
 
     # -- reads (pylance) ---------------------------------------------------
     def dataset(self) -> Any:
-        """The lance dataset at its latest version, or None when nothing is indexed."""
-        if self._dataset is None and self.uri.exists():
-            import lance
+        """The lance dataset, or None when nothing is indexed.
 
-            self._dataset = lance.dataset(str(self.uri))
+        A reader sees versions committed by other processes (another `chatx index`, the
+        daemon) within `read_consistency_interval` seconds.
+        """
+        now = time.monotonic()
+        if self._dataset is None:
+            if self.uri.exists():
+                import lance
+
+                self._dataset = lance.dataset(str(self.uri))
+                self._checked_at = now
+        elif now - self._checked_at >= self.read_consistency_interval:
+            self._checked_at = now
+            latest = self._dataset.latest_version
+            if latest != self._dataset.version:
+                self._dataset = self._dataset.checkout_version(latest)
         return self._dataset
 
     def count(self) -> int:
