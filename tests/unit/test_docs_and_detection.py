@@ -70,6 +70,11 @@ def test_detection_uses_content_not_extension(tmp_path: Path) -> None:
         (b"", "INVALID_INPUT", "empty file"),
         (b"  \n\n", "INVALID_INPUT", "empty file"),
         (b'{"hello": "world"}', "UNSUPPORTED_FORMAT", "JSON of no known export shape"),
+        (
+            b"notes\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n",
+            "UNSUPPORTED_FORMAT",
+            "contains private key material",
+        ),
     ],
 )
 def test_bad_input_is_a_problem(tmp_path: Path, data: bytes, code: str, detail: str) -> None:

@@ -111,3 +111,11 @@ def test_reader_sees_rows_written_by_another_writer(workspace: Path, embedder) -
     (workspace / "docs" / "birds.md").write_text("# Birds\n\nThe flamingo migration starts.\n")
     Indexer(workspace, Settings(), embedder=embedder).run()
     assert reader.query("flamingo migration", k=3).citations[0].source == "docs/birds.md"
+
+
+def test_query_refuses_an_index_built_by_another_embedder(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    with pytest.raises(ChatxError) as caught:
+        SearchService(workspace, Settings(embedder="onnx-int8")).query("deploy")
+    assert caught.value.problem.code == "NOT_INDEXED"
+    assert "run `chatx index` to re-embed" in caught.value.problem.detail

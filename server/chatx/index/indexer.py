@@ -155,13 +155,20 @@ class Indexer:
             store.finalize()
 
     def _parse(self, entry: Entry, old: FileRecord | None, summary: IndexSummary) -> _Parsed | None:
-        data = entry.absolute.read_bytes()
+        try:
+            data = entry.absolute.read_bytes()
+        except OSError as exc:
+            record = FileRecord(entry.path, None, "skipped", entry.size, entry.mtime_ns, None, None)
+            problem = make_problem(
+                ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", entry.path
+            )
+            return self._failed(entry, old, record, problem, summary)
         digest = hashlib.sha256(data).hexdigest()
         if old and old.seen_hash == digest:
             return None
         record = FileRecord(entry.path, None, "indexed", entry.size, entry.mtime_ns, digest, digest)
         try:
-            result = extract(entry.absolute, entry.path, self.settings.zone())
+            result = extract(entry.absolute, entry.path, self.settings.zone(), data=data)
         except ChatxError as exc:
             return self._failed(entry, old, record, exc.problem, summary)
         except Exception as exc:  # a parser bug must not stop the run

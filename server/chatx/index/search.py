@@ -9,8 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 from chatx.config import Settings
-from chatx.index.embedder import Embedder, create_embedder
-from chatx.index.indexer import open_store
+from chatx.index.catalog import Catalog
+from chatx.index.embedder import Embedder, EmbedderSpec, create_embedder
+from chatx.index.indexer import open_store, state_dir
 from chatx.index.lance import LanceStore
 from chatx.index.store import Filters, Hit
 from chatx.models import QueryCitation, QueryResult
@@ -50,6 +51,22 @@ class SearchService:
             self._store = open_store(self.workspace.resolve(), self.settings)
         return self._store
 
+    def _check_embedder(self) -> None:
+        """Refuse to mix vector spaces: the index must have been built by this embedder."""
+        catalog = Catalog(state_dir(self.workspace.resolve()) / "catalog.sqlite")
+        try:
+            built_with = catalog.get_meta("embedder")
+        finally:
+            catalog.close()
+        wanted = EmbedderSpec(self.settings.embedder).model_id
+        if built_with is not None and built_with != wanted:
+            raise ChatxError.of(
+                ProblemCode.NOT_INDEXED,
+                f"the index was built with {built_with}, the settings ask for {wanted}; "
+                "run `chatx index` to re-embed",
+                str(self.workspace),
+            )
+
     def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
         """Top-`k` cited chunks for `query`."""
         if not query.strip():
@@ -62,6 +79,7 @@ class SearchService:
                 str(self.workspace),
             )
         if self.embedder is None:
+            self._check_embedder()
             self.embedder = create_embedder(self.settings.embedder)
         started = time.perf_counter()
         vector = self.embedder.embed([query])[0]

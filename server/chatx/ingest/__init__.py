@@ -26,10 +26,19 @@ DOC_SUFFIXES = {
 }
 
 
-def extract(path: Path, source: str, zone: tzinfo | None = None, fmt: str = "auto") -> Extracted:
-    """Read `path` and parse it; `source` is the workspace-relative name used in citations."""
+def extract(
+    path: Path,
+    source: str,
+    zone: tzinfo | None = None,
+    fmt: str = "auto",
+    data: bytes | None = None,
+) -> Extracted:
+    """Read `path` (unless its bytes are given) and parse it.
+
+    `source` is the workspace-relative name used in citations.
+    """
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ChatxError.of(
             ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", source

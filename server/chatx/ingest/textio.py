@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from chatx.problems import ChatxError, ProblemCode
@@ -14,6 +15,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ def decode_bytes(data: bytes, path: str) -> DecodedText:
                 raise ChatxError.of(
                     ProblemCode.PARSE_ERROR, f"invalid {encoding} text: {exc}", path
                 ) from exc
+    if _PRIVATE_KEY.search(data[:65536]):
+        raise ChatxError.of(
+            ProblemCode.UNSUPPORTED_FORMAT, "contains private key material; never indexed", path
+        )
     if b"\x00" in data[:8192]:
         raise ChatxError.of(ProblemCode.UNSUPPORTED_FORMAT, "binary file (NUL bytes)", path)
     try:
