@@ -119,7 +119,10 @@ def _index(args: argparse.Namespace) -> int:
     workspace = _workspace(args.path)
     with index_progress() as progress:
         summary = Indexer(workspace, load_settings(workspace), progress=progress).run()
-    _emit(summary) if args.json else print_index_summary(summary)
+    if args.json:
+        _emit(summary)
+    else:
+        print_index_summary(summary)
     return 0
 
 

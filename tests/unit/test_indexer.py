@@ -163,3 +163,20 @@ def test_sigkill_at_any_point_recovers(tmp_path: Path, corpus: Path) -> None:
     assert kills >= 3
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     assert rows(ws) == expected
+
+
+def test_nested_ignore_files_and_negation(tmp_path: Path) -> None:
+    from chatx.index.walker import walk
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / ".gitignore").write_text("*.log\n!keep.log\n")
+    (tmp_path / "a" / ".chatxignore").write_text("b/\n")
+    for name in ("x.log", "keep.log", "a/note.md", "a/b/hidden.md", "a/.env.production"):
+        (tmp_path / name).write_text("# hi\n")
+    entries = {e.path: e.skip for e in walk(tmp_path, 1 << 20)}
+    assert entries["x.log"] == "ignored by .gitignore/.chatxignore"
+    assert entries["keep.log"] is None
+    assert entries["a/note.md"] is None
+    assert entries["a/b/"] == "ignored by .gitignore/.chatxignore"
+    assert entries["a/.env.production"] == "never indexed: secret or credential file"
+    assert "a/b/hidden.md" not in entries

@@ -103,48 +103,20 @@ class Indexer:
 
     def _run(self, root: Path, catalog: Catalog, store: LanceStore, summary: IndexSummary) -> None:
         known = catalog.all()
-        entries = list(walk(root, int(self.settings.max_file_mb * 1024 * 1024)))
-        seen = {e.path for e in entries}
-        gone = [path for path in known if path not in seen]
-        if gone:
-            store.delete_sources(gone)
-            catalog.remove(gone)
-        todo: list[Entry] = []
-        skipped: list[FileRecord] = []
-        for entry in entries:
-            if entry.skip:
-                if entry.path in known and known[entry.path].indexed_hash:
-                    store.delete_sources([entry.path])
-                skipped.append(
-                    FileRecord(
-                        entry.path,
-                        None,
-                        "skipped",
-                        entry.size,
-                        entry.mtime_ns,
-                        None,
-                        None,
-                        problem=None,
-                    )
-                )
-                continue
-            old = known.get(entry.path)
-            if old and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
-                summary.files_unchanged += 1
-            else:
-                todo.append(entry)
-        catalog.save(skipped)
-        changed = bool(gone) or any(
-            known.get(r.path) and known[r.path].indexed_hash for r in skipped
-        )
+        todo, skipped, dropped = self._plan(root, known, summary)
+        if dropped:
+            store.delete_sources(dropped)
+            catalog.remove([path for path in dropped if path not in skipped])
+        catalog.save(list(skipped.values()))
+        changed = bool(dropped)
         batch: list[_Parsed] = []
         for done, entry in enumerate(todo, start=1):
             parsed = self._parse(entry, known.get(entry.path), summary)
             if parsed is None:
                 summary.files_unchanged += 1
                 catalog.save([self._touch(known[entry.path], entry)])
-                continue
-            batch.append(parsed)
+            else:
+                batch.append(parsed)
             if sum(len(p.chunks) for p in batch) >= self.settings.batch_chunks:
                 changed |= self._commit(batch, catalog, store)
                 batch = []
@@ -153,6 +125,29 @@ class Indexer:
         changed |= self._commit(batch, catalog, store)
         if changed or (store.uri.exists() and not store.has_fts()):
             store.finalize()
+
+    def _plan(
+        self, root: Path, known: dict[str, FileRecord], summary: IndexSummary
+    ) -> tuple[list[Entry], dict[str, FileRecord], list[str]]:
+        """Files to (re)parse, files to record as skipped, and paths whose rows must go."""
+        entries = list(walk(root, int(self.settings.max_file_mb * 1024 * 1024)))
+        seen = {e.path for e in entries}
+        dropped = [path for path, record in known.items() if path not in seen]
+        todo: list[Entry] = []
+        skipped: dict[str, FileRecord] = {}
+        for entry in entries:
+            old = known.get(entry.path)
+            if entry.skip:
+                if old and old.indexed_hash:
+                    dropped.append(entry.path)
+                skipped[entry.path] = FileRecord(
+                    entry.path, None, "skipped", entry.size, entry.mtime_ns, None, None
+                )
+            elif old and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
+                summary.files_unchanged += 1
+            else:
+                todo.append(entry)
+        return todo, skipped, dropped
 
     def _parse(self, entry: Entry, old: FileRecord | None, summary: IndexSummary) -> _Parsed | None:
         try:
