@@ -180,3 +180,13 @@ def test_nested_ignore_files_and_negation(tmp_path: Path) -> None:
     assert entries["a/b/"] == "ignored by .gitignore/.chatxignore"
     assert entries["a/.env.production"] == "never indexed: secret or credential file"
     assert "a/b/hidden.md" not in entries
+
+
+def test_two_concurrent_writers_are_serialised(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        summaries = list(pool.map(lambda _: run(workspace, embedder), range(2)))
+    assert sorted(s.files_indexed for s in summaries) == [0, 4]
+    current = rows(workspace)
+    assert len(current) == len(set(current)) == 11

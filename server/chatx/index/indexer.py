@@ -7,10 +7,12 @@ the next run with no duplicate and no missing rows (tests/unit/test_indexer.py k
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,22 @@ def state_dir(workspace: Path) -> Path:
 def open_store(workspace: Path, settings: Settings) -> LanceStore:
     """The LanceDB store of a workspace."""
     return LanceStore(state_dir(workspace) / "lancedb", ann_threshold=settings.ann_threshold)
+
+
+@contextmanager
+def writer_lock(folder: Path) -> Iterator[None]:
+    """One writer per workspace: a second `chatx index` (or the daemon) waits its turn.
+
+    LanceDB commits from two writers conflict in `optimize()`; serialising them is simpler and
+    safer than retrying.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "index.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def pipeline_id(settings: Settings) -> str:
@@ -74,6 +92,10 @@ class Indexer:
         """Index what changed since the last run and return the summary."""
         started = time.perf_counter()
         root = self.workspace.resolve()
+        with writer_lock(state_dir(root)):
+            return self._locked_run(root, started)
+
+    def _locked_run(self, root: Path, started: float) -> IndexSummary:
         catalog = Catalog(state_dir(root) / "catalog.sqlite")
         store = open_store(root, self.settings)
         spec = EmbedderSpec(self.settings.embedder)
