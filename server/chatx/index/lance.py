@@ -209,9 +209,10 @@ class LanceStore:
         depth = depth or max(k * 4, 20)
         where = where_clause(filters)
         common: dict[str, Any] = {"filter": where, "prefilter": True} if where else {}
-        vector_ids = _pool.submit(
+        vector_rows = _pool.submit(
             dataset.to_table,
             columns=["chunk_id", "_distance"],
+            with_row_id=True,
             nearest={
                 "column": "vector",
                 "q": vector,
@@ -222,20 +223,34 @@ class LanceStore:
             },
             **common,
         )
-        text_ids: list[str] = []
+        ranked: dict[str, list[str]] = {"vector": [], "fts": []}
+        row_ids: dict[str, int] = {}
         if query.strip() and self.has_fts():
             found = dataset.to_table(
-                columns=["chunk_id", "_score"], full_text_query=query, limit=depth, **common
+                columns=["chunk_id", "_score"],
+                with_row_id=True,
+                full_text_query=query,
+                limit=depth,
+                **common,
             )
-            text_ids = found["chunk_id"].to_pylist()
-        ranked = fuse({"vector": vector_ids.result()["chunk_id"].to_pylist(), "fts": text_ids}, k)
-        return self._hits(dataset, ranked)
+            ranked["fts"] = found["chunk_id"].to_pylist()
+            row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
+        nearest = vector_rows.result()
+        ranked["vector"] = nearest["chunk_id"].to_pylist()
+        row_ids.update(zip(ranked["vector"], nearest["_rowid"].to_pylist(), strict=True))
+        return self._hits(dataset, fuse(ranked, k), row_ids)
 
-    def _hits(self, dataset: Any, ranked: list[tuple[str, float, dict[str, int]]]) -> list[Hit]:
+    def _hits(
+        self,
+        dataset: Any,
+        ranked: list[tuple[str, float, dict[str, int]]],
+        row_ids: dict[str, int],
+    ) -> list[Hit]:
+        """Read the winners' columns by row id (valid within this one dataset version)."""
         if not ranked:
             return []
-        wanted = ", ".join(sql_str(chunk_id) for chunk_id, _, _ in ranked)
-        table = dataset.to_table(columns=_COLUMNS, filter=f"chunk_id IN ({wanted})")
+        wanted = ", ".join(str(row_ids[chunk_id]) for chunk_id, _, _ in ranked)
+        table = dataset.to_table(columns=_COLUMNS, filter=f"_rowid IN ({wanted})")
         rows = {row["chunk_id"]: row for row in table.to_pylist()}
         return [
             Hit(
