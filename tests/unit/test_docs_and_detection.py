@@ -75,6 +75,11 @@ def test_detection_uses_content_not_extension(tmp_path: Path) -> None:
             "UNSUPPORTED_FORMAT",
             "contains private key material",
         ),
+        (
+            "\ufeffkey:\n-----BEGIN OPENSSH PRIVATE KEY-----\n".encode("utf-16"),
+            "UNSUPPORTED_FORMAT",
+            "contains private key material",
+        ),
     ],
 )
 def test_bad_input_is_a_problem(tmp_path: Path, data: bytes, code: str, detail: str) -> None:

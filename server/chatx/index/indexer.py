@@ -24,7 +24,7 @@ from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
 from chatx.index.lance import LanceStore
 from chatx.index.walker import STATE_DIR, Entry, walk
-from chatx.ingest import extract
+from chatx.ingest import extract, read_source
 from chatx.models import Chunk, IndexSummary, Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
@@ -173,13 +173,10 @@ class Indexer:
 
     def _parse(self, entry: Entry, old: FileRecord | None, summary: IndexSummary) -> _Parsed | None:
         try:
-            data = entry.absolute.read_bytes()
-        except OSError as exc:
+            data = read_source(entry.absolute, entry.path)
+        except ChatxError as exc:
             record = FileRecord(entry.path, None, "skipped", entry.size, entry.mtime_ns, None, None)
-            problem = make_problem(
-                ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", entry.path
-            )
-            return self._failed(entry, old, record, problem, summary)
+            return self._failed(entry, old, record, exc.problem, summary)
         digest = hashlib.sha256(data).hexdigest()
         if old and old.seen_hash == digest:
             return None

@@ -25,9 +25,8 @@ log = logging.getLogger(__name__)
 TABLE = "chunks"
 RRF_K = 60
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatx-search")
-# Scalar indices that make prefilters and the final fetch by id cheap.
+# Scalar indices that make the metadata prefilters cheap.
 _SCALAR_INDICES = {
-    "chunk_id": "btree",
     "kind": "bitmap",
     "platform": "bitmap",
     "source": "btree",

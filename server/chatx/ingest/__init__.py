@@ -13,7 +13,7 @@ from chatx.ingest.jsonpos import PositionedJSON
 from chatx.ingest.textio import decode_bytes, split_lines
 from chatx.problems import ChatxError, ProblemCode
 
-__all__ = ["FORMATS", "Extracted", "Section", "extract", "extract_text"]
+__all__ = ["FORMATS", "Extracted", "Section", "extract", "extract_text", "read_source"]
 
 FORMATS = ("auto", "whatsapp", "claude-code", "chatgpt", "claude", "markdown", "rst", "text")
 DOC_SUFFIXES = {
@@ -24,6 +24,16 @@ DOC_SUFFIXES = {
     ".text": "text",
     "": "text",
 }
+
+
+def read_source(path: Path, source: str) -> bytes:
+    """The bytes of a file, or a Problem saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ChatxError.of(
+            ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", source
+        ) from exc
 
 
 def extract(
@@ -37,12 +47,7 @@ def extract(
 
     `source` is the workspace-relative name used in citations.
     """
-    try:
-        data = path.read_bytes() if data is None else data
-    except OSError as exc:
-        raise ChatxError.of(
-            ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", source
-        ) from exc
+    data = read_source(path, source) if data is None else data
     return extract_text(decode_bytes(data, source).text, source, zone, fmt, path.suffix.lower())
 
 

@@ -17,7 +17,7 @@ _BOMS = (
 )
 
 
-_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,20 @@ class DecodedText:
 
 
 def decode_bytes(data: bytes, path: str) -> DecodedText:
-    """Decode a file's bytes, raising a Problem for binary data.
+    """Decode a file's bytes, raising a Problem for binary data and private keys.
 
     A BOM decides the encoding; otherwise UTF-8, and failing that Latin-1 (every byte
     sequence is valid Latin-1, so legacy exports still ingest rather than fail).
     """
+    decoded = _decode(data, path)
+    if _PRIVATE_KEY.search(decoded.text[:65536]):
+        raise ChatxError.of(
+            ProblemCode.UNSUPPORTED_FORMAT, "contains private key material; never indexed", path
+        )
+    return decoded
+
+
+def _decode(data: bytes, path: str) -> DecodedText:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -42,10 +51,6 @@ def decode_bytes(data: bytes, path: str) -> DecodedText:
                 raise ChatxError.of(
                     ProblemCode.PARSE_ERROR, f"invalid {encoding} text: {exc}", path
                 ) from exc
-    if _PRIVATE_KEY.search(data[:65536]):
-        raise ChatxError.of(
-            ProblemCode.UNSUPPORTED_FORMAT, "contains private key material; never indexed", path
-        )
     if b"\x00" in data[:8192]:
         raise ChatxError.of(ProblemCode.UNSUPPORTED_FORMAT, "binary file (NUL bytes)", path)
     try:
