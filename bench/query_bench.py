@@ -77,6 +77,8 @@ def build(root: Path, count: int, embedder) -> tuple[LanceStore, np.ndarray]:  #
     cache = root / "vectors.npy"
     store = LanceStore(root / "lancedb", ann_threshold=50_000)
     if cache.exists() and store.count() == count:
+        if store.rows.count() != count:
+            store.finalize()  # a store cached before the row mirror existed
         return store, np.load(cache)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)

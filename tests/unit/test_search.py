@@ -119,3 +119,25 @@ def test_query_refuses_an_index_built_by_another_embedder(workspace: Path, embed
         SearchService(workspace, Settings(embedder="onnx-int8")).query("deploy")
     assert caught.value.problem.code == "NOT_INDEXED"
     assert "run `chatx index` to re-embed" in caught.value.problem.detail
+
+
+def test_row_mirror_follows_the_table_and_lance_fills_its_gaps(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    service = SearchService(workspace, Settings(), embedder=embedder)
+    store = service.store()
+    store.read_consistency_interval = 0.0
+    assert store.rows.count() == store.count() > 0
+    before = service.query("how do we roll back a failed deploy?", k=5).citations
+
+    store.rows.clear()  # e.g. an index written before the mirror existed
+    assert service.query("how do we roll back a failed deploy?", k=5).citations == before
+
+    store.finalize()
+    assert store.rows.count() == store.count()
+    assert service.query("how do we roll back a failed deploy?", k=5).citations == before
+
+    (workspace / "docs" / "runbook.md").unlink()
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    assert store.rows.count() == store.count()
+    sources = {row["source"] for row in store.rows.get(sorted(store.rows.ids())).values()}
+    assert "docs/runbook.md" not in sources and "chats/team-orders.txt" in sources

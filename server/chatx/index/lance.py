@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chatx.index.rows import COLUMNS, ChunkRows
 from chatx.index.store import SCHEMA, Filters, Hit, to_arrow
 from chatx.models import Chunk
 
@@ -34,18 +35,7 @@ _SCALAR_INDICES = {
     "date_start": "btree",
     "date_end": "btree",
 }
-_COLUMNS = [
-    "chunk_id",
-    "source",
-    "kind",
-    "text",
-    "line_start",
-    "line_end",
-    "msg_ids",
-    "date_start",
-    "date_end",
-    "participants",
-]
+_COLUMNS = list(COLUMNS)
 
 
 def sql_str(value: str) -> str:
@@ -84,13 +74,18 @@ def where_clause(filters: Filters) -> str | None:
 
 
 class LanceStore:
-    """Chunks of one workspace in `<workspace>/.claude-context/lancedb/chunks.lance`."""
+    """Chunks of one workspace in `<workspace>/.claude-context/lancedb/chunks.lance`.
+
+    Their display columns are mirrored in `<workspace>/.claude-context/chunks.sqlite`
+    (`ChunkRows`) so that a search reads its winners by primary key.
+    """
 
     def __init__(
         self, db_dir: Path, ann_threshold: int = 50_000, read_consistency_interval: float = 1.0
     ) -> None:
         self.db_dir = db_dir
         self.uri = db_dir / f"{TABLE}.lance"
+        self.rows = ChunkRows(db_dir.parent / "chunks.sqlite")
         self.ann_threshold = ann_threshold
         self.read_consistency_interval = read_consistency_interval
         self._table: Any = None
@@ -116,6 +111,7 @@ class LanceStore:
             table.delete(f"source IN ({', '.join(sql_str(s) for s in sources)})")
         if chunks:
             table.add(to_arrow(chunks, vectors))
+        self.rows.replace(sources, chunks)
         self._dataset = None
 
     def delete_sources(self, sources: list[str]) -> None:
@@ -123,6 +119,7 @@ class LanceStore:
         if sources and self.uri.exists():
             self._writer().delete(f"source IN ({', '.join(sql_str(s) for s in sources)})")
             self._dataset = None
+        self.rows.delete(sources)
 
     def reset(self) -> None:
         """Drop every row (used when the embedding model changes)."""
@@ -130,6 +127,7 @@ class LanceStore:
             import lancedb
 
             lancedb.connect(str(self.db_dir)).drop_table(TABLE)
+        self.rows.clear()
         self._table = None
         self._dataset = None
 
@@ -157,6 +155,19 @@ class LanceStore:
             )
         table.optimize(cleanup_older_than=timedelta(minutes=5))
         self._dataset = None
+        self._sync_rows(rows)
+
+    def _sync_rows(self, rows: int) -> None:
+        """Rebuild the row mirror when it disagrees with the table (a killed run, an old index)."""
+        if self.rows.count() == rows:
+            return
+        log.info("rebuilding the chunk row mirror from %d lance rows", rows)
+        self.rows.clear()
+        dataset = self.dataset()
+        if dataset is None:
+            return
+        for batch in dataset.to_batches(columns=_COLUMNS, batch_size=4096):
+            self.rows.put(batch.to_pylist())
 
     # -- reads (pylance) ---------------------------------------------------
     def dataset(self) -> Any:
@@ -245,12 +256,14 @@ class LanceStore:
         ranked: list[tuple[str, float, dict[str, int]]],
         row_ids: dict[str, int],
     ) -> list[Hit]:
-        """Read the winners' columns by row id (valid within this one dataset version)."""
+        """The winners' columns from the row mirror; any it lacks are read from lance by row id
+        (valid within this one dataset version)."""
         if not ranked:
             return []
-        wanted = ", ".join(str(row_ids[chunk_id]) for chunk_id, _, _ in ranked)
-        table = dataset.to_table(columns=_COLUMNS, filter=f"_rowid IN ({wanted})")
-        rows = {row["chunk_id"]: row for row in table.to_pylist()}
+        rows = self.rows.get([chunk_id for chunk_id, _, _ in ranked])
+        missing = [row_ids[chunk_id] for chunk_id, _, _ in ranked if chunk_id not in rows]
+        if missing:
+            rows.update((row["chunk_id"], row) for row in take_rows(dataset, missing).to_pylist())
         return [
             Hit(
                 chunk_id=chunk_id,
@@ -269,6 +282,12 @@ class LanceStore:
             for chunk_id, score, ranks in ranked
             if (row := rows.get(chunk_id)) is not None
         ]
+
+
+def take_rows(dataset: Any, row_ids: list[int]) -> Any:
+    """The given rows' display columns, read by row id."""
+    wanted = ", ".join(str(row_id) for row_id in row_ids)
+    return dataset.to_table(columns=_COLUMNS, filter=f"_rowid IN ({wanted})")
 
 
 def fuse(ranked: dict[str, list[str]], k: int) -> list[tuple[str, float, dict[str, int]]]:
