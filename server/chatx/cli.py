@@ -1,4 +1,4 @@
-"""The `chatx` command line: index, query, status, extract."""
+"""The `chatx` command line: index, query, status, extract, serve."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     extract = sub.add_parser("extract", help="print a file's canonical messages as JSONL")
     extract.add_argument("file", type=Path)
     extract.add_argument("--format", default="auto", choices=FORMATS)
+
+    serve = sub.add_parser("serve", help="the language server an editor starts (stdio)")
+    serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
+    serve.add_argument("--tcp", action="store_true", help="listen on 127.0.0.1 instead")
+    serve.add_argument("--port", type=int, default=2087)
     return parser
 
 
@@ -79,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "query": _query,
         "status": _status,
         "extract": _extract,
+        "serve": _serve,
     }
     try:
         return handlers[args.command](args)
@@ -91,6 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("internal error", exc_info=True)
         _report(args, make_problem(ProblemCode.INTERNAL, repr(exc)).model_dump())
         return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from chatx.lsp.server import serve
+
+    if not args.verbose:
+        logging.getLogger("chatx").setLevel(logging.INFO)
+    serve(tcp=args.tcp, port=args.port)
+    return 0
 
 
 def _report(args: argparse.Namespace, problem: dict[str, object]) -> None:

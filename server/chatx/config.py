@@ -1,10 +1,11 @@
-"""One settings model, read from `chatx.toml` / `[tool.chatx]` and `CHATX_*` variables."""
+"""One settings model, read from `chatx.toml` / `[tool.chatx]`, the editor and `CHATX_*`."""
 
 from __future__ import annotations
 
 import logging
 import os
 import tomllib
+from collections.abc import Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,30 @@ class Settings(BaseModel):
         description="Chunks from which an ANN vector index is built.",
     )
 
+    hover_results: int = Field(
+        3, alias="hoverResults", ge=0, le=20, description="Related chunks shown on hover (0: off)."
+    )
+    hover_min_similarity: float = Field(
+        0.3,
+        alias="hoverMinSimilarity",
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity a chunk needs to appear on hover; below it, no hover.",
+    )
+    completion_limit: int = Field(
+        50, alias="completionLimit", ge=1, le=1000, description="Max completion items returned."
+    )
+    watch: bool = Field(
+        True, description="Keep the index current with file changes while `chatx serve` runs."
+    )
+    watch_debounce_ms: int = Field(
+        100,
+        alias="watchDebounceMs",
+        ge=0,
+        le=10_000,
+        description="Quiet time a changed path needs before it is re-indexed.",
+    )
+
     def zone(self) -> tzinfo | None:
         """The configured zone, or None for the machine's."""
         if not self.timezone:
@@ -78,22 +103,38 @@ def _file_settings(workspace: Path) -> dict[str, Any]:
     return {}
 
 
-def load_settings(workspace: Path) -> Settings:
-    """Settings for `workspace`; invalid values are reported and replaced by defaults."""
-    raw = _file_settings(workspace)
+def resolve_settings(
+    workspace: Path | None, client: Mapping[str, Any] | None = None
+) -> tuple[Settings, list[str]]:
+    """Settings from the workspace file, then the editor's options, then `CHATX_*` variables.
+
+    Returns the settings and a warning per unknown key or invalid value (which falls back to
+    its default); nothing here raises on bad input.
+    """
+    raw = _file_settings(workspace) if workspace is not None else {}
+    if client:
+        section = client.get("chatx", client)
+        raw.update(section if isinstance(section, Mapping) else {})
     for name, field in Settings.model_fields.items():
         value = os.environ.get(f"CHATX_{name.upper()}")
         if value is not None:
             raw[field.alias or name] = value
     known = {n for n in Settings.model_fields} | {f.alias for f in Settings.model_fields.values()}
-    for key in set(raw) - known:
-        log.warning("unknown setting %r ignored", key)
+    warnings = [f"unknown setting {key!r} ignored" for key in sorted(set(raw) - known)]
     try:
-        return Settings.model_validate(raw)
+        return Settings.model_validate(raw), warnings
     except ValidationError as exc:
         bad = {str(err["loc"][0]) for err in exc.errors()}
-        log.warning("invalid settings %s: using their defaults", ", ".join(sorted(bad)))
-        return Settings.model_validate({k: v for k, v in raw.items() if k not in bad})
+        warnings.append(f"invalid settings {', '.join(sorted(bad))}: using their defaults")
+        return Settings.model_validate({k: v for k, v in raw.items() if k not in bad}), warnings
+
+
+def load_settings(workspace: Path) -> Settings:
+    """Settings for `workspace`; invalid values are reported and replaced by defaults."""
+    settings, warnings = resolve_settings(workspace)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return settings
 
 
 def configuration_doc() -> str:
@@ -109,9 +150,13 @@ def configuration_doc() -> str:
         "# Configuration\n\n"
         "Generated from `chatx.config.Settings` by `python -m chatx.config`; do not edit.\n\n"
         "Settings are read from `chatx.toml` in the workspace, else `[tool.chatx]` in its\n"
-        "`pyproject.toml`, then overridden by `CHATX_*` environment variables. Keys may be\n"
-        "written in snake_case or camelCase. Unknown keys are ignored with a warning; an\n"
-        "invalid value is reported and replaced by its default.\n\n" + "\n".join(rows) + "\n"
+        "`pyproject.toml`; under `chatx serve` the editor's `initializationOptions` and\n"
+        "`workspace/didChangeConfiguration` settings (optionally under a `chatx` key) override\n"
+        "them; `CHATX_*` environment variables override everything. Keys may be written in\n"
+        "snake_case or camelCase. Unknown keys are ignored with a warning; an invalid value\n"
+        "is reported (in the editor, as a message) and replaced by its default.\n\n"
+        + "\n".join(rows)
+        + "\n"
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,14 +80,24 @@ class _Parsed:
 
 @dataclass
 class Indexer:
-    """Brings a workspace's index up to date with its files."""
+    """Brings a workspace's index up to date with its files.
+
+    `optimize=False` skips the compaction and index refresh after a run (new rows are
+    searchable without it); the daemon uses it for live updates and calls `maintain()` when
+    the workspace goes quiet. Setting `cancel` stops a run after the current file; what was
+    committed stays and the next run picks up the rest.
+    """
 
     workspace: Path
     settings: Settings
     embedder: Embedder | None = None
     progress: Progress | None = None
+    optimize: bool = True
+    cancel: threading.Event | None = None
     _tokens: Tokenizer | None = None
     embed_seconds: float = 0.0
+    changed_sources: set[str] = field(default_factory=set)
+    cancelled: bool = False
 
     def run(self) -> IndexSummary:
         """Index what changed since the last run and return the summary."""
@@ -94,6 +105,14 @@ class Indexer:
         root = self.workspace.resolve()
         with writer_lock(state_dir(root)):
             return self._locked_run(root, started)
+
+    def maintain(self) -> None:
+        """Compact the store and fold new rows into its indices."""
+        root = self.workspace.resolve()
+        with writer_lock(state_dir(root)):
+            store = open_store(root, self.settings)
+            if store.uri.exists():
+                store.finalize()
 
     def _locked_run(self, root: Path, started: float) -> IndexSummary:
         catalog = Catalog(state_dir(root) / "catalog.sqlite")
@@ -128,11 +147,15 @@ class Indexer:
         todo, skipped, dropped = self._plan(root, known, summary)
         if dropped:
             store.delete_sources(dropped)
+            self.changed_sources.update(dropped)
             catalog.remove([path for path in dropped if path not in skipped])
         catalog.save(list(skipped.values()))
         changed = bool(dropped)
         batch: list[_Parsed] = []
         for done, entry in enumerate(todo, start=1):
+            if self.cancel is not None and self.cancel.is_set():
+                self.cancelled = True
+                break
             parsed = self._parse(entry, known.get(entry.path), summary)
             if parsed is None:
                 summary.files_unchanged += 1
@@ -145,7 +168,7 @@ class Indexer:
             if self.progress:
                 self.progress(done, len(todo), entry.path)
         changed |= self._commit(batch, catalog, store)
-        if changed or (store.uri.exists() and not store.has_fts()):
+        if (changed and self.optimize) or (store.uri.exists() and not store.has_fts()):
             store.finalize()
 
     def _plan(
@@ -238,6 +261,7 @@ class Indexer:
         if replace:
             vectors = self._embed([c.text for c in chunks])
             store.replace_sources([p.entry.path for p in replace], chunks, vectors)
+            self.changed_sources.update(p.entry.path for p in replace)
         catalog.save([p.record for p in batch])
         return bool(replace)
 

@@ -190,6 +190,10 @@ class LanceStore:
                 self._dataset = self._dataset.checkout_version(latest)
         return self._dataset
 
+    def refresh(self) -> None:
+        """Look for a newer version on the next read (after this process wrote one)."""
+        self._checked_at = float("-inf")
+
     def count(self) -> int:
         """Number of chunks stored."""
         dataset = self.dataset()
@@ -206,12 +210,18 @@ class LanceStore:
         return self._has_fts
 
     def search(
-        self, query: str, vector: np.ndarray, k: int, filters: Filters, depth: int | None = None
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        k: int,
+        filters: Filters,
+        depth: int | None = None,
     ) -> list[Hit]:
         """Vector and full-text top-`depth` ids, fused by reciprocal rank; then fetch the top k.
 
         Both searches run at once (lance releases the GIL) and return ids only; only the k
-        winners' columns are read.
+        winners' columns are read. Without a vector (the embedder still loading) the search
+        is full-text only.
         """
         dataset = self.dataset()
         if dataset is None:
@@ -219,20 +229,22 @@ class LanceStore:
         depth = depth or max(k * 4, 20)
         where = where_clause(filters)
         common: dict[str, Any] = {"filter": where, "prefilter": True} if where else {}
-        vector_rows = _pool.submit(
-            dataset.to_table,
-            columns=["chunk_id", "_distance"],
-            with_row_id=True,
-            nearest={
-                "column": "vector",
-                "q": vector,
-                "k": depth,
-                "metric": "cosine",
-                "nprobes": 8,
-                "ef": max(depth * 2, 64),
-            },
-            **common,
-        )
+        vector_rows = None
+        if vector is not None:
+            vector_rows = _pool.submit(
+                dataset.to_table,
+                columns=["chunk_id", "_distance"],
+                with_row_id=True,
+                nearest={
+                    "column": "vector",
+                    "q": vector,
+                    "k": depth,
+                    "metric": "cosine",
+                    "nprobes": 8,
+                    "ef": max(depth * 2, 64),
+                },
+                **common,
+            )
         ranked: dict[str, list[str]] = {"vector": [], "fts": []}
         row_ids: dict[str, int] = {}
         if query.strip() and self.has_fts():
@@ -245,10 +257,17 @@ class LanceStore:
             )
             ranked["fts"] = found["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
-        nearest = vector_rows.result()
-        ranked["vector"] = nearest["chunk_id"].to_pylist()
-        row_ids.update(zip(ranked["vector"], nearest["_rowid"].to_pylist(), strict=True))
-        return self._hits(dataset, fuse(ranked, k), row_ids)
+        similarity: dict[str, float] = {}
+        if vector_rows is not None:
+            nearest = vector_rows.result()
+            ranked["vector"] = nearest["chunk_id"].to_pylist()
+            row_ids.update(zip(ranked["vector"], nearest["_rowid"].to_pylist(), strict=True))
+            distances = nearest["_distance"].to_pylist()
+            similarity = {c: 1.0 - d for c, d in zip(ranked["vector"], distances, strict=True)}
+        hits = self._hits(dataset, fuse(ranked, k), row_ids)
+        for hit in hits:
+            hit.similarity = similarity.get(hit.chunk_id)
+        return hits
 
     def _hits(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,7 @@ class ChunkRows:
     def put(self, records: list[dict[str, Any]]) -> None:
         """Add rows given as column dicts (read back from lance, lists as lists)."""
         values = [
-            tuple(json.dumps(r[c] or []) if c in _LISTS else r[c] for c in COLUMNS)
-            for r in records
+            tuple(json.dumps(r[c] or []) if c in _LISTS else r[c] for c in COLUMNS) for r in records
         ]
         with self._lock, self._conn() as db:
             db.executemany(
@@ -127,6 +126,28 @@ class ChunkRows:
         """Every chunk id held."""
         with self._lock:
             return {row[0] for row in self._conn().execute("SELECT chunk_id FROM rows")}
+
+    def by_source(
+        self, sources: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, str, list[str]]]:
+        """`(source, text, participants)` of every row, or of the given sources' rows.
+
+        Streams through its own read-only connection, so a long scan blocks no lookup.
+        """
+        if not self.path.exists():
+            return
+        db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            query = "SELECT source, text, participants FROM rows"
+            if sources is None:
+                cursors: Iterable[Iterable[tuple[str, str, str]]] = [db.execute(query)]
+            else:
+                cursors = (db.execute(query + " WHERE source = ?", (s,)) for s in sources)
+            for cursor in cursors:
+                for source, text, participants in cursor:
+                    yield source, text, json.loads(participants)
+        finally:
+            db.close()
 
     def get(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The rows of these ids that are present, as column dicts (lists decoded)."""

@@ -69,6 +69,17 @@ class SearchService:
 
     def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
         """Top-`k` cited chunks for `query`."""
+        started = time.perf_counter()
+        hits = self.search(query, k, filters)
+        took = (time.perf_counter() - started) * 1000
+        return QueryResult(
+            query=query, took_ms=round(took, 2), citations=[to_citation(hit, query) for hit in hits]
+        )
+
+    def search(
+        self, query: str, k: int = 8, filters: Filters | None = None, lexical_only: bool = False
+    ) -> list[Hit]:
+        """Top-`k` hits for `query`; `lexical_only` skips the embedder (full-text search only)."""
         if not query.strip():
             raise ChatxError.of(ProblemCode.INVALID_INPUT, "the query is empty")
         store = self.store()
@@ -78,16 +89,13 @@ class SearchService:
                 f"no index in {self.workspace}; run `chatx index` first",
                 str(self.workspace),
             )
-        if self.embedder is None:
-            self._check_embedder()
-            self.embedder = create_embedder(self.settings.embedder)
-        started = time.perf_counter()
-        vector = self.embedder.embed([query])[0]
-        hits = store.search(query, vector, k, filters or Filters())
-        took = (time.perf_counter() - started) * 1000
-        return QueryResult(
-            query=query, took_ms=round(took, 2), citations=[to_citation(hit, query) for hit in hits]
-        )
+        vector = None
+        if not lexical_only:
+            if self.embedder is None:
+                self._check_embedder()
+                self.embedder = create_embedder(self.settings.embedder)
+            vector = self.embedder.embed([query])[0]
+        return store.search(query, vector, k, filters or Filters())
 
 
 def to_citation(hit: Hit, query: str) -> QueryCitation:

@@ -42,6 +42,7 @@ class Hit:
     participants: list[str]
     score: float
     ranks: dict[str, int] = field(default_factory=dict)
+    similarity: float | None = None  # cosine to the query, when found by the vector search
 
 
 class VectorStore(Protocol):
@@ -63,7 +64,7 @@ class VectorStore(Protocol):
         """Number of chunks stored."""
         ...
 
-    def search(self, query: str, vector: np.ndarray, k: int, filters: Filters) -> list[Hit]:
+    def search(self, query: str, vector: np.ndarray | None, k: int, filters: Filters) -> list[Hit]:
         """Hybrid search: vector and full-text ranks fused by reciprocal rank."""
         ...
 

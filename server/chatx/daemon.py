@@ -1,0 +1,270 @@
+"""What `chatx serve` runs underneath the protocol: per-folder indexes kept current, search and
+completion vocabulary. No LSP imports; the `lsp` package adapts this to the protocol.
+
+Threads do the CPU work (parsing, embedding, search); the asyncio side only schedules. Index
+runs of a folder are serialised; a change that arrives during a run triggers one more run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from chatx.config import Settings
+from chatx.index.embedder import Embedder, create_embedder
+from chatx.index.indexer import Indexer, pipeline_id
+from chatx.index.lance import LanceStore
+from chatx.index.search import SearchService, to_citation
+from chatx.index.status import workspace_status
+from chatx.index.store import Filters
+from chatx.models import IndexSummary, QueryResult, StatusReport
+from chatx.problems import ChatxError, ProblemCode
+from chatx.render import Found
+from chatx.vocab import Vocabulary, term_kind
+from chatx.watch import debounced_changes
+
+log = logging.getLogger(__name__)
+MAINTAIN_AFTER_S = 30.0
+
+
+class RunObserver(Protocol):
+    """Receives the progress of one index run; `report` is called from a worker thread."""
+
+    def report(self, done: int, total: int, path: str) -> None:
+        """`done` of `total` changed files processed; `path` is the latest."""
+        ...
+
+
+@dataclass
+class Folder:
+    """One workspace folder: its index, searcher and pending work."""
+
+    root: Path
+    settings: Settings
+    search: SearchService = field(init=False)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    dirty: bool = False
+    maintenance: asyncio.TimerHandle | None = None
+    needs_maintenance: bool = False
+
+    def __post_init__(self) -> None:
+        self.search = SearchService(self.root, self.settings)
+
+    def store(self) -> LanceStore:
+        """The folder's store, as its searcher reads it."""
+        return self.search.store()
+
+
+class Daemon:
+    """Indexes, watches and searches every workspace folder of one editor session."""
+
+    def __init__(self, roots: Sequence[Path], settings: Settings) -> None:
+        self.settings = settings
+        self.folders = [Folder(root.resolve(), settings) for root in roots]
+        self.vocab = Vocabulary()
+        self.embedder: Embedder | None = None
+        self._embedder_ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.on_indexed: Callable[[Folder, IndexSummary], None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run a background coroutine, keep a reference, log (never raise) its failure."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=exc)
+
+    async def load_embedder(self) -> None:
+        """Load the embedding model in a thread; searches are full-text only until then."""
+        embedder = await asyncio.to_thread(create_embedder, self.settings.embedder)
+        self.embedder = embedder
+        for folder in self.folders:
+            folder.search.embedder = embedder
+        self._embedder_ready.set()
+        log.info("embedder %s loaded", self.settings.embedder)
+
+    async def load_vocabulary(self) -> None:
+        """Read every indexed chunk's terms and participants (in a thread)."""
+        await asyncio.to_thread(self._vocab_update, self.folders, None)
+
+    def _vocab_update(self, folders: Sequence[Folder], sources: set[str] | None) -> None:
+        for folder in folders:
+            rows = folder.store().rows
+            grouped: dict[str, list[tuple[str, list[str]]]] = {s: [] for s in sources or ()}
+            for source, text, participants in rows.by_source(sources):
+                grouped.setdefault(source, []).append((text, participants))
+            for source, items in grouped.items():
+                key = f"{folder.root}/{source}"
+                if items:
+                    self.vocab.replace(key, items)
+                else:
+                    self.vocab.remove(key)
+        self.vocab.rebuild()
+
+    def update_settings(self, settings: Settings) -> bool:
+        """Use new settings; True when the stored rows depend on what changed (re-index)."""
+        old, self.settings = self.settings, settings
+        for folder in self.folders:
+            folder.settings = settings
+            folder.search.settings = settings
+        if old.embedder != settings.embedder:
+            self._embedder_ready.clear()
+            self.embedder = None
+            for folder in self.folders:
+                folder.search.embedder = None
+            self.spawn(self.load_embedder(), "reload embedder")
+        return pipeline_id(old) != pipeline_id(settings) or old.max_file_mb != settings.max_file_mb
+
+    async def shutdown(self) -> None:
+        """Stop watching, cancel index runs, wait for background work to end."""
+        self._stop.set()
+        for folder in self.folders:
+            folder.cancel.set()
+            if folder.maintenance:
+                folder.maintenance.cancel()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- indexing ----------------------------------------------------------
+    async def index(
+        self, folder: Folder, observer: RunObserver | None = None, optimize: bool = True
+    ) -> IndexSummary:
+        """One incremental run over `folder` (waits for a running one to finish first)."""
+        async with folder.lock:
+            await self._embedder_ready.wait()
+            folder.cancel.clear()
+            folder.dirty = False
+            indexer = Indexer(
+                folder.root,
+                self.settings,
+                embedder=self.embedder,
+                progress=observer.report if observer else None,
+                optimize=optimize,
+                cancel=folder.cancel,
+            )
+            summary = await asyncio.to_thread(indexer.run)
+            folder.store().refresh()
+            if indexer.changed_sources:
+                await asyncio.to_thread(self._vocab_update, [folder], indexer.changed_sources)
+                if not optimize:
+                    self._schedule_maintenance(folder)
+        if self.on_indexed:
+            self.on_indexed(folder, summary)
+        return summary
+
+    def cancel_indexing(self) -> None:
+        """Stop running index runs after their current file."""
+        for folder in self.folders:
+            folder.cancel.set()
+
+    def changed(self, folder: Folder) -> None:
+        """Files of `folder` changed: run the index again now, or right after the running run."""
+        if folder.lock.locked():
+            folder.dirty = True
+            return
+        self.spawn(self._live_run(folder), f"index {folder.root}")
+
+    async def _live_run(self, folder: Folder) -> None:
+        await self.index(folder, optimize=False)
+        while folder.dirty and not self._stop.is_set():
+            await self.index(folder, optimize=False)
+
+    def _schedule_maintenance(self, folder: Folder) -> None:
+        if folder.maintenance:
+            folder.maintenance.cancel()
+        loop = asyncio.get_running_loop()
+        folder.maintenance = loop.call_later(
+            MAINTAIN_AFTER_S, lambda: self.spawn(self._maintain(folder), "maintain")
+        )
+
+    async def _maintain(self, folder: Folder) -> None:
+        async with folder.lock:
+            indexer = Indexer(folder.root, self.settings, embedder=self.embedder)
+            await asyncio.to_thread(indexer.maintain)
+            folder.store().refresh()
+
+    async def watch(self) -> None:
+        """Re-index folders as their files change, until `shutdown`."""
+        by_root = {folder.root: folder for folder in self.folders}
+        quiet = self.settings.watch_debounce_ms
+        async for grouped in debounced_changes(list(by_root), quiet, self._stop):
+            for root in grouped:
+                self.changed(by_root[root])
+
+    # -- reading -----------------------------------------------------------
+    def search(
+        self, query: str, k: int, filters: Filters | None = None, lexical_only: bool = False
+    ) -> list[Found]:
+        """Top-`k` hits over every indexed folder (blocking: call from a thread)."""
+        lexical_only = lexical_only or self.embedder is None
+        found: list[Found] = []
+        for folder in self.folders:
+            if folder.store().dataset() is None:
+                continue
+            hits = folder.search.search(query, k, filters, lexical_only=lexical_only)
+            found.extend(Found(hit, folder.root) for hit in hits)
+        found.sort(key=lambda item: -item.hit.score)
+        return found[:k]
+
+    def related(
+        self, query: str, k: int, min_similarity: float, exclude: tuple[Path, int] | None = None
+    ) -> list[Found]:
+        """What hover shows: up to `k` hits that clear the similarity bar (blocking).
+
+        A participant's name lists chunks they take part in. Otherwise a hit counts when its
+        cosine similarity reaches `min_similarity`; a hit only full-text search found counts
+        for identifier-shaped queries (and while the embedder is loading). The chunk that holds
+        `exclude` (the hovered file and line) is left out: it is what the user is looking at.
+        """
+        participant = self.vocab.participant(query)
+        filters = Filters(participant=participant) if participant else None
+        identifier = term_kind(query) == "identifier"
+        kept: list[Found] = []
+        for item in self.search(query, k + 2, filters):
+            hit = item.hit
+            if exclude and item.path == exclude[0] and hit.line_start <= exclude[1] <= hit.line_end:
+                continue
+            lexical = "fts" in hit.ranks and (identifier or self.embedder is None)
+            semantic = hit.similarity is not None and hit.similarity >= min_similarity
+            if participant or lexical or semantic:
+                kept.append(item)
+        return kept[:k]
+
+    def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
+        """The `chatx query --json` contract over every folder (blocking: call from a thread)."""
+        if not any(folder.store().dataset() is not None for folder in self.folders):
+            raise ChatxError.of(ProblemCode.NOT_INDEXED, "nothing is indexed yet")
+        started = time.perf_counter()
+        found = self.search(query, k, filters)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        citations = [to_citation(item.hit, query) for item in found]
+        return QueryResult(query=query, took_ms=took, citations=citations)
+
+    async def ready(self) -> None:
+        """Wait until the embedder is loaded."""
+        await self._embedder_ready.wait()
+
+    def status(self, folder: Folder) -> StatusReport:
+        """The `chatx status --json` contract of one folder (blocking)."""
+        return workspace_status(folder.root, self.settings)
+
+    def folder_of(self, path: Path) -> Folder | None:
+        """The folder a file belongs to."""
+        matches = [f for f in self.folders if path == f.root or f.root in path.parents]
+        return max(matches, key=lambda f: len(f.root.parts), default=None)

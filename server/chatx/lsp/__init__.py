@@ -1,0 +1,1 @@
+"""The Language Server Protocol face of ChatX (`chatx serve`)."""

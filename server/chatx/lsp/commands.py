@@ -1,0 +1,102 @@
+"""workspace/executeCommand: chatx.reindex, chatx.query, chatx.status (the CLI's contracts)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chatx.index.store import Filters
+from chatx.lsp.context import ChatxServer, ProblemError
+from chatx.lsp.lifecycle import index_with_progress
+from chatx.problems import ChatxError, ProblemCode, make_problem
+
+REINDEX, QUERY, STATUS = "chatx.reindex", "chatx.query", "chatx.status"
+R = TypeVar("R")
+
+
+class QueryArgs(BaseModel):
+    """Arguments of `chatx.query`: a string, or an object with the CLI's options."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    query: str = Field(min_length=1)
+    k: int = Field(8, ge=1, le=100)
+    kind: Literal["chat", "doc"] | None = None
+    since: date | None = None
+    until: date | None = None
+    participant: str | None = None
+    path_glob: str | None = Field(None, alias="pathGlob")
+
+    def filters(self) -> Filters:
+        """The search prefilters."""
+        return Filters(
+            kind=self.kind,
+            participant=self.participant,
+            since=self.since,
+            until=self.until,
+            path_glob=self.path_glob,
+        )
+
+
+def _daemon(ls: ChatxServer) -> Any:
+    if ls.daemon is None:
+        raise ProblemError(make_problem(ProblemCode.NOT_INDEXED, "the server is not initialized"))
+    return ls.daemon
+
+
+def as_problems(
+    command: Callable[..., Awaitable[R]],
+) -> Callable[..., Awaitable[R]]:
+    """A failing command answers a ResponseError carrying its Problem."""
+
+    @functools.wraps(command)
+    async def run(ls: ChatxServer, *args: Any) -> R:
+        try:
+            return await command(ls, *args)
+        except ChatxError as exc:
+            raise ProblemError(exc.problem) from exc
+
+    return run
+
+
+@as_problems
+async def reindex(ls: ChatxServer, *args: Any) -> list[dict[str, Any]]:
+    """Index every folder now, with progress; the `chatx index --json` summary per folder."""
+    daemon = _daemon(ls)
+    summaries = [await index_with_progress(ls, folder) for folder in daemon.folders]
+    return [summary.model_dump(mode="json") for summary in summaries]
+
+
+@as_problems
+async def query(ls: ChatxServer, *args: Any) -> dict[str, Any]:
+    """Search the index; the result is the `chatx query --json` contract."""
+    daemon = _daemon(ls)
+    raw = args[0] if args else None
+    try:
+        parsed = QueryArgs.model_validate({"query": raw} if isinstance(raw, str) else raw)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail, QUERY)) from exc
+    await daemon.ready()
+    result = await asyncio.to_thread(daemon.query, parsed.query, parsed.k, parsed.filters())
+    return dict(result.model_dump(mode="json"))
+
+
+@as_problems
+async def status(ls: ChatxServer, *args: Any) -> dict[str, Any]:
+    """The `chatx status --json` contract of a folder (argument: its path; default the first)."""
+    daemon = _daemon(ls)
+    folder = daemon.folders[0] if daemon.folders else None
+    if args and isinstance(args[0], str):
+        path = ls.path_of(args[0]) if args[0].startswith("file:") else Path(args[0])
+        folder = daemon.folder_of(path.resolve()) if path else None
+    if folder is None:
+        raise ProblemError(make_problem(ProblemCode.INVALID_INPUT, "no such workspace folder"))
+    report = await asyncio.to_thread(daemon.status, folder)
+    return dict(report.model_dump(mode="json"))

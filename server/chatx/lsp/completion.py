@@ -1,0 +1,83 @@
+"""textDocument/completion: slash commands after `/`, else participants and indexed terms.
+
+Everything comes from memory (the vocabulary and the command table); no model, no search.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types
+from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
+
+from chatx.editing import slash_trigger
+from chatx.lsp.context import ChatxServer, guarded
+from chatx.slash import COMMANDS
+from chatx.vocab import Term
+
+TRIGGERS = ["/"]
+_PREFIX = re.compile(r"[\w][\w.\-/]*$")
+_KINDS = {
+    "participant": types.CompletionItemKind.Reference,
+    "identifier": types.CompletionItemKind.Variable,
+    "term": types.CompletionItemKind.Text,
+}
+
+
+def _empty() -> types.CompletionList:
+    return types.CompletionList(is_incomplete=False, items=[])
+
+
+def slash_items(where: types.Range) -> list[types.CompletionItem]:
+    """One item per working slash command, replacing the typed `/...`."""
+    return [
+        types.CompletionItem(
+            label=f"/{command.name}",
+            kind=types.CompletionItemKind.Keyword,
+            detail=command.title,
+            documentation=types.MarkupContent(types.MarkupKind.Markdown, command.doc),
+            text_edit=types.TextEdit(where, f"/{command.name} "),
+            sort_text=f"0{index}",
+        )
+        for index, command in enumerate(COMMANDS)
+    ]
+
+
+def term_item(term: Term, where: types.Range, rank: int) -> types.CompletionItem:
+    """A vocabulary term replacing the typed prefix."""
+    return types.CompletionItem(
+        label=term.text,
+        kind=_KINDS[term.kind],
+        detail=f"{term.kind} · {term.count}× in the index",
+        text_edit=types.TextEdit(where, term.text),
+        sort_text=f"{rank:05d}",
+        filter_text=term.text,
+    )
+
+
+def _typed(document: TextDocument, line: int, start: int, end: int) -> types.Range:
+    """The client-unit range of what the user typed on `line` between two columns."""
+    server = ServerTextRange(ServerTextPosition(line, start), ServerTextPosition(line, end))
+    return document.range_to_client_units(server)
+
+
+@guarded(_empty)
+async def on_completion(ls: ChatxServer, params: types.CompletionParams) -> types.CompletionList:
+    """Slash commands or index terms for the text before the cursor."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    position = document.position_from_client_units(params.position)
+    lines = document.lines
+    text = lines[position.line] if position.line < len(lines) else ""
+    before = text[: position.character]
+    if slash_trigger(before):
+        where = _typed(document, position.line, before.rindex("/"), position.character)
+        return types.CompletionList(is_incomplete=False, items=slash_items(where))
+    match = _PREFIX.search(before)
+    if ls.daemon is None or match is None:
+        return _empty()
+    limit = ls.settings.completion_limit
+    terms = ls.daemon.vocab.complete(match.group(), limit + 1)
+    where = _typed(document, position.line, match.start(), position.character)
+    items = [term_item(term, where, rank) for rank, term in enumerate(terms[:limit])]
+    return types.CompletionList(is_incomplete=len(terms) > limit, items=items)

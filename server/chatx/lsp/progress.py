@@ -1,0 +1,79 @@
+"""Work-done progress ($/progress) for index runs, safe to report from worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from types import TracebackType
+
+from lsprotocol import types
+
+from chatx.lsp.context import ChatxServer
+
+log = logging.getLogger("chatx.lsp.progress")
+REPORT_EVERY_S = 0.2
+
+
+class IndexProgress:
+    """begin / report (file counts) / end of one run; a user cancel stops the run."""
+
+    def __init__(self, ls: ChatxServer, title: str, token: types.ProgressToken | None = None):
+        self.ls = ls
+        self.title = title
+        self.token: types.ProgressToken = token or f"chatx-{uuid.uuid4()}"
+        self._client_token = token is not None
+        self._loop = asyncio.get_running_loop()
+        self._last = 0.0
+        self.active = False
+
+    async def __aenter__(self) -> IndexProgress:
+        capabilities = self.ls.client_capabilities.window
+        if not self._client_token:
+            if not (capabilities and capabilities.work_done_progress):
+                return self
+            try:
+                await self.ls.work_done_progress.create_async(self.token)
+            except Exception:  # a client that refuses progress still gets its index
+                log.warning("client refused a progress token", exc_info=True)
+                return self
+        self.active = True
+        self.ls.work_done_progress.begin(
+            self.token,
+            types.WorkDoneProgressBegin(title=self.title, cancellable=True, percentage=0),
+        )
+        self.ls.work_done_progress.tokens[self.token].add_done_callback(self._cancelled)
+        return self
+
+    def _cancelled(self, future: object) -> None:
+        if self.ls.daemon:
+            self.ls.daemon.cancel_indexing()
+
+    def report(self, done: int, total: int, path: str) -> None:
+        """Called by the indexer (worker thread) after each changed file."""
+        now = time.monotonic()
+        if not self.active or (now - self._last < REPORT_EVERY_S and done < total):
+            return
+        self._last = now
+        value = types.WorkDoneProgressReport(
+            message=f"{done}/{total} files · {path}",
+            percentage=int(done * 100 / total) if total else 100,
+            cancellable=True,
+        )
+        self._loop.call_soon_threadsafe(self.ls.work_done_progress.report, self.token, value)
+
+    def finish(self, message: str) -> None:
+        """End the progress with a summary line."""
+        if self.active:
+            self.active = False
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.finish("failed" if exc else "done")
