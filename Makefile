@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 QUESTION ?= how do we roll back a failed deploy?
 
-.PHONY: run test bench lint schemas clean
+.PHONY: run test vscode bench lint schemas clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ run: $(STAMP)
 	$(VENV)/bin/chatx index examples/workspace
 	$(VENV)/bin/chatx query "$(QUESTION)" --workspace examples/workspace --k 3
 
-test: $(DEVSTAMP)
+test: $(DEVSTAMP) vscode
 	$(PY) -m pytest -q tests
+
+# The VS Code extension must install and compile (VS Code itself cannot run here).
+vscode:
+	cd client-config/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run -s compile
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check server tests bench
@@ -41,6 +45,7 @@ bench: $(DEVSTAMP)
 	$(PY) bench/query_bench.py --chunks 100000
 	$(PY) bench/reindex_bench.py --files 1000
 	$(PY) bench/cold_query_bench.py
+	$(PY) bench/lsp_bench.py --chunks 100000
 
 schemas: $(STAMP)
 	$(PY) -m chatx.schemas schemas

@@ -160,5 +160,33 @@ def configuration_doc() -> str:
     )
 
 
+def vscode_properties() -> dict[str, Any]:
+    """`contributes.configuration.properties` of the VS Code extension, from the model."""
+    json_types = {"integer": "integer", "number": "number", "boolean": "boolean"}
+    schema = Settings.model_json_schema(by_alias=True)["properties"]
+    properties: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        key = field.alias or name
+        spec = schema[key]
+        entry: dict[str, Any] = {"default": field.default, "description": field.description}
+        if "enum" in spec:
+            entry["type"], entry["enum"] = "string", spec["enum"]
+        elif "anyOf" in spec:
+            entry["type"] = [json_types.get(s["type"], s["type"]) for s in spec["anyOf"]]
+        else:
+            entry["type"] = json_types.get(spec["type"], spec["type"])
+        for bound in ("minimum", "maximum", "exclusiveMinimum"):
+            if bound in spec:
+                entry[bound] = spec[bound]
+        properties[f"chatx.{key}"] = entry
+    return properties
+
+
 if __name__ == "__main__":
-    print(configuration_doc(), end="")
+    import json
+    import sys
+
+    if sys.argv[1:] == ["--vscode"]:
+        print(json.dumps(vscode_properties(), indent=2, ensure_ascii=False))
+    else:
+        print(configuration_doc(), end="")

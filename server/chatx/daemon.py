@@ -31,6 +31,7 @@ from chatx.watch import debounced_changes
 
 log = logging.getLogger(__name__)
 MAINTAIN_AFTER_S = 30.0
+IGNORE_FILES = {".gitignore", ".chatxignore"}
 
 
 class RunObserver(Protocol):
@@ -50,7 +51,9 @@ class Folder:
     search: SearchService = field(init=False)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     cancel: threading.Event = field(default_factory=threading.Event)
-    dirty: bool = False
+    live: bool = False  # a live-update task is scheduled or running
+    pending: set[Path] = field(default_factory=set)
+    pending_all: bool = False
     maintenance: asyncio.TimerHandle | None = None
     needs_maintenance: bool = False
 
@@ -143,13 +146,17 @@ class Daemon:
 
     # -- indexing ----------------------------------------------------------
     async def index(
-        self, folder: Folder, observer: RunObserver | None = None, optimize: bool = True
+        self,
+        folder: Folder,
+        observer: RunObserver | None = None,
+        optimize: bool = True,
+        paths: frozenset[Path] | None = None,
     ) -> IndexSummary:
-        """One incremental run over `folder` (waits for a running one to finish first)."""
+        """One incremental run over `folder`, or over just `paths` of it (waits for a running
+        one to finish first)."""
         async with folder.lock:
             await self._embedder_ready.wait()
             folder.cancel.clear()
-            folder.dirty = False
             indexer = Indexer(
                 folder.root,
                 self.settings,
@@ -157,6 +164,7 @@ class Daemon:
                 progress=observer.report if observer else None,
                 optimize=optimize,
                 cancel=folder.cancel,
+                paths=paths,
             )
             summary = await asyncio.to_thread(indexer.run)
             folder.store().refresh()
@@ -173,17 +181,25 @@ class Daemon:
         for folder in self.folders:
             folder.cancel.set()
 
-    def changed(self, folder: Folder) -> None:
-        """Files of `folder` changed: run the index again now, or right after the running run."""
-        if folder.lock.locked():
-            folder.dirty = True
-            return
-        self.spawn(self._live_run(folder), f"index {folder.root}")
+    def changed(self, folder: Folder, paths: set[Path] | None = None) -> None:
+        """Files of `folder` changed (`None`: anything may have): index them now, or right
+        after the running run. A changed ignore file re-examines the whole folder."""
+        if paths is None or any(p.name in IGNORE_FILES for p in paths):
+            folder.pending_all = True
+        else:
+            folder.pending.update(paths)
+        if not folder.live:
+            folder.live = True
+            self.spawn(self._live_run(folder), f"index {folder.root}")
 
     async def _live_run(self, folder: Folder) -> None:
-        await self.index(folder, optimize=False)
-        while folder.dirty and not self._stop.is_set():
-            await self.index(folder, optimize=False)
+        try:
+            while not self._stop.is_set() and (folder.pending or folder.pending_all):
+                paths = None if folder.pending_all else frozenset(folder.pending)
+                folder.pending, folder.pending_all = set(), False
+                await self.index(folder, optimize=False, paths=paths)
+        finally:
+            folder.live = False
 
     def _schedule_maintenance(self, folder: Folder) -> None:
         if folder.maintenance:
@@ -204,8 +220,8 @@ class Daemon:
         by_root = {folder.root: folder for folder in self.folders}
         quiet = self.settings.watch_debounce_ms
         async for grouped in debounced_changes(list(by_root), quiet, self._stop):
-            for root in grouped:
-                self.changed(by_root[root])
+            for root, paths in grouped.items():
+                self.changed(by_root[root], paths)
 
     # -- reading -----------------------------------------------------------
     def search(

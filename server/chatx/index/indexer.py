@@ -24,7 +24,7 @@ from chatx.config import Settings
 from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
 from chatx.index.lance import LanceStore
-from chatx.index.walker import STATE_DIR, Entry, walk
+from chatx.index.walker import STATE_DIR, Entry, walk, walk_paths
 from chatx.ingest import extract, read_source
 from chatx.models import Chunk, IndexSummary, Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
@@ -94,6 +94,7 @@ class Indexer:
     progress: Progress | None = None
     optimize: bool = True
     cancel: threading.Event | None = None
+    paths: frozenset[Path] | None = None  # only look at these (changed) paths, not the tree
     _tokens: Tokenizer | None = None
     embed_seconds: float = 0.0
     changed_sources: set[str] = field(default_factory=set)
@@ -175,9 +176,20 @@ class Indexer:
         self, root: Path, known: dict[str, FileRecord], summary: IndexSummary
     ) -> tuple[list[Entry], dict[str, FileRecord], list[str]]:
         """Files to (re)parse, files to record as skipped, and paths whose rows must go."""
-        entries = list(walk(root, int(self.settings.max_file_mb * 1024 * 1024)))
-        seen = {e.path for e in entries}
-        dropped = [path for path, record in known.items() if path not in seen]
+        cap = int(self.settings.max_file_mb * 1024 * 1024)
+        if self.paths is None:
+            entries = list(walk(root, cap))
+            seen = {e.path for e in entries}
+            dropped = [path for path in known if path not in seen]
+        else:
+            entries = list(walk_paths(root, self.paths, cap))
+            seen = {e.path for e in entries}
+            asked = [p.relative_to(root).as_posix() for p in self.paths if root in p.parents]
+            dropped = [
+                path
+                for path in known
+                if path not in seen and any(path == a or path.startswith(a + "/") for a in asked)
+            ]
         todo: list[Entry] = []
         skipped: dict[str, FileRecord] = {}
         for entry in entries:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +92,41 @@ def is_secret_name(name: str) -> bool:
 def walk(root: Path, max_bytes: int) -> Iterator[Entry]:
     """Every file below `root` in a stable order, with the reason when it must be skipped."""
     yield from _walk_dir(root, root, [], max_bytes)
+
+
+def walk_paths(root: Path, paths: Iterable[Path], max_bytes: int) -> Iterator[Entry]:
+    """Entries for just these paths (a changed file, or everything below a changed directory),
+    judged by the same rules as `walk`. Paths that no longer exist yield nothing."""
+    seen: set[Path] = set()
+    for path in sorted(set(paths)):
+        if path in seen or not (path == root or root in path.parents) or not path.exists():
+            continue
+        specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        skipped = None
+        for relative in [Path(), *reversed(path.relative_to(root).parents[:-1])]:
+            folder = root / relative
+            if folder != root and folder.name in ALWAYS_SKIPPED_DIRS:
+                skipped = Entry(_rel(root, folder) + "/", folder, f"never indexed: {folder.name}/")
+            elif folder != root and _ignored(specs, folder, True):
+                skipped = Entry(
+                    _rel(root, folder) + "/", folder, "ignored by .gitignore/.chatxignore"
+                )
+            if skipped:
+                break
+            if spec := _ignore_spec(folder):
+                specs.append((folder, spec))
+        if skipped:
+            continue
+        seen.add(path)
+        rel = _rel(root, path)
+        if path.is_symlink():
+            yield _symlink_entry(rel, path)
+        elif path.is_dir():
+            if path.name in ALWAYS_SKIPPED_DIRS or _ignored(specs, path, True):
+                continue
+            yield from _walk_dir(root, path, specs, max_bytes)
+        else:
+            yield _file_entry(rel, path, path.stat(), specs, max_bytes)
 
 
 def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:

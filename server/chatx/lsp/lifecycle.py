@@ -107,8 +107,8 @@ def on_did_save(ls: ChatxServer, params: types.DidSaveTextDocumentParams) -> Non
     """A saved file is re-indexed at once (the watcher catches changes made outside too)."""
     path = ls.path_of(params.text_document.uri)
     folder = ls.daemon.folder_of(path) if ls.daemon and path else None
-    if folder is not None and ls.daemon is not None:
-        ls.daemon.changed(folder)
+    if folder is not None and ls.daemon is not None and path is not None:
+        ls.daemon.changed(folder, {path})
 
 
 def on_did_close(ls: ChatxServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -1,0 +1,134 @@
+"""The pure services under the LSP features: phrases, paragraphs, slash commands, vocabulary,
+rendering, settings from the editor."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from chatx.config import resolve_settings
+from chatx.editing import comment_prefix, paragraph_at, phrase_at, slash_command_at, slash_trigger
+from chatx.index.store import Hit
+from chatx.render import Found, cite_block, hover_markdown, related_block
+from chatx.vocab import Vocabulary, terms_of
+from chatx.watch import debounced_changes, owner
+
+
+def test_phrase_under_the_cursor() -> None:
+    lines = ["run `helm rollback orders` now\n", "customer_id.created_at is slow\n"]
+    assert phrase_at(lines, 0, 10).text == "helm rollback orders"  # type: ignore[union-attr]
+    assert phrase_at(lines, 0, 1).text == "run"  # type: ignore[union-attr]
+    assert phrase_at(lines, 1, 3).text == "customer_id.created_at"  # type: ignore[union-attr]
+    assert phrase_at(lines, 5, 0) is None
+
+
+def test_paragraphs_and_slash_commands() -> None:
+    lines = ["a\n", "b\n", "\n", "c\n"]
+    assert paragraph_at(lines, 1) == (0, 1)
+    assert paragraph_at(lines, 3) == (3, 3)
+    assert slash_command_at("  # /related deploy rollback") == ("related", "deploy rollback")
+    assert slash_command_at("// /cite") == ("cite", "")
+    assert slash_command_at("a/related") is None
+    assert slash_trigger("/") and slash_trigger("  # /re") and slash_trigger("// /")
+    assert not slash_trigger("x = a /") and not slash_trigger("https://")
+    assert comment_prefix("python") == "#" and comment_prefix("markdown") is None
+
+
+def test_vocabulary_completes_participants_identifiers_and_terms() -> None:
+    vocab = Vocabulary()
+    vocab.replace("a.txt", [("Use customer_id for the readiness probe", ["Priya Shah"])])
+    vocab.replace("b.txt", [("readiness checks and the readiness probe", ["Marco"])])
+    vocab.rebuild()
+    assert [t.text for t in vocab.complete("pri", 5)] == ["Priya", "Priya Shah"]
+    assert [(t.text, t.kind) for t in vocab.complete("cust", 5)] == [("customer_id", "identifier")]
+    assert [(t.text, t.count) for t in vocab.complete("READ", 5)] == [("readiness", 3)]
+    assert vocab.complete("checks", 5) == []  # a plain word seen once is not a term
+    assert vocab.participant("priya's") == "Priya Shah"
+    vocab.remove("a.txt")
+    vocab.rebuild()
+    assert vocab.complete("pri", 5) == [] and vocab.complete("cust", 5) == []
+    assert terms_of("a.b.c x_y v2 ok readiness the readiness") == {
+        "a.b.c": 1,
+        "x_y": 1,
+        "readiness": 2,
+    }
+
+
+def found(source: str, line: int, text: str, **extra: object) -> Found:
+    hit = Hit(
+        chunk_id="c",
+        source=source,
+        kind=str(extra.get("kind", "doc")),
+        text=text,
+        line_start=line,
+        line_end=line + 2,
+        msg_ids=[],
+        date_start=extra.get("date"),  # type: ignore[arg-type]
+        date_end=extra.get("date"),  # type: ignore[arg-type]
+        participants=list(extra.get("people", [])),  # type: ignore[call-overload]
+        score=0.03,
+    )
+    return Found(hit, Path("/ws"))
+
+
+def test_rendering_links_context_and_comment_blocks() -> None:
+    items = [
+        found("docs/run.md", 11, "Intro\nhelm rollback orders 41"),
+        found(
+            "chats/t.txt",
+            3,
+            "Aiko: pizza?",
+            kind="chat",
+            date="2025-04-04T18:30:12Z",
+            people=["Aiko", "Marco"],
+        ),
+    ]
+    text = hover_markdown(items, "rollback")
+    assert "[docs/run.md:11-13](file:///ws/docs/run.md#L11) · doc" in text
+    assert "> helm rollback orders 41" in text
+    assert "chat · 2025-04-04 · Aiko, Marco" in text
+    block = related_block(items, "rollback", "#")
+    assert block.splitlines()[1] == "# - docs/run.md:11-13 (doc): helm rollback orders 41"
+    assert cite_block(items, None, Path("/ws/notes/n.md")) == (
+        "Sources: [docs/run.md:11-13](../docs/run.md#L11); [chats/t.txt:3-5](../chats/t.txt#L3)\n"
+    )
+
+
+def test_settings_from_the_editor_warn_and_default(tmp_path: Path) -> None:
+    (tmp_path / "chatx.toml").write_text("hoverResults = 5\ncompletionLimit = 9\n")
+    settings, warnings = resolve_settings(tmp_path, {"chatx": {"hoverResults": "x", "bogus": 1}})
+    assert settings.hover_results == 3 and settings.completion_limit == 9
+    assert warnings == [
+        "unknown setting 'bogus' ignored",
+        "invalid settings hoverResults: using their defaults",
+    ]
+    settings, warnings = resolve_settings(tmp_path, {"hoverMinSimilarity": 0.5})
+    assert settings.hover_min_similarity == 0.5 and settings.hover_results == 5 and not warnings
+
+
+def test_watcher_debounces_per_path_and_groups_by_folder(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "a" / "nested"
+    b.mkdir(parents=True)
+    assert owner(b / "x.md", [a, b]) == b and owner(tmp_path / "y", [a]) is None
+
+    async def scenario() -> list[dict[Path, set[Path]]]:
+        stop = asyncio.Event()
+        seen: list[dict[Path, set[Path]]] = []
+
+        async def consume() -> None:
+            async for grouped in debounced_changes([a, b], 150, stop):
+                seen.append(grouped)
+                stop.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.3)
+        for i in range(3):  # one path written three times, then quiet
+            (b / "x.md").write_text(f"v{i}")
+            (a / ".claude-context").mkdir(exist_ok=True)
+            (a / ".claude-context" / "noise").write_text(str(i))  # the index's own writes
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(task, 10)
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen == [{b: {b / "x.md"}}]
