@@ -31,6 +31,9 @@ from chatx.watch import debounced_changes
 
 log = logging.getLogger(__name__)
 MAINTAIN_AFTER_S = 30.0
+# Rows written by live updates before a quiet folder is compacted and re-indexed: below this,
+# searching the unindexed rows costs less than an `optimize()` of a large table.
+MAINTAIN_ROWS = 2000
 IGNORE_FILES = {".gitignore", ".chatxignore"}
 
 
@@ -55,7 +58,7 @@ class Folder:
     pending: set[Path] = field(default_factory=set)
     pending_all: bool = False
     maintenance: asyncio.TimerHandle | None = None
-    needs_maintenance: bool = False
+    unoptimized_rows: int = 0  # rows written by live updates since the last optimize
 
     def __post_init__(self) -> None:
         self.search = SearchService(self.root, self.settings)
@@ -101,22 +104,14 @@ class Daemon:
         log.info("embedder %s loaded", self.settings.embedder)
 
     async def load_vocabulary(self) -> None:
-        """Read every indexed chunk's terms and participants (in a thread)."""
-        await asyncio.to_thread(self._vocab_update, self.folders, None)
+        """Load the participants and terms every folder's index has counted (in a thread)."""
+        await asyncio.to_thread(self._load_vocabulary)
 
-    def _vocab_update(self, folders: Sequence[Folder], sources: set[str] | None) -> None:
-        for folder in folders:
-            rows = folder.store().rows
-            grouped: dict[str, list[tuple[str, list[str]]]] = {s: [] for s in sources or ()}
-            for source, text, participants in rows.by_source(sources):
-                grouped.setdefault(source, []).append((text, participants))
-            for source, items in grouped.items():
-                key = f"{folder.root}/{source}"
-                if items:
-                    self.vocab.replace(key, items)
-                else:
-                    self.vocab.remove(key)
-        self.vocab.rebuild()
+    def _load_vocabulary(self) -> None:
+        entries: list[tuple[str, str, int]] = []
+        for folder in self.folders:
+            entries.extend(folder.store().rows.vocabulary())
+        self.vocab.load(entries)
 
     def update_settings(self, settings: Settings) -> bool:
         """Use new settings; True when the stored rows depend on what changed (re-index)."""
@@ -169,8 +164,11 @@ class Daemon:
             summary = await asyncio.to_thread(indexer.run)
             folder.store().refresh()
             if indexer.changed_sources:
-                await asyncio.to_thread(self._vocab_update, [folder], indexer.changed_sources)
-                if not optimize:
+                await self.load_vocabulary()
+                folder.unoptimized_rows = (
+                    0 if optimize else folder.unoptimized_rows + (summary.chunks)
+                )
+                if folder.unoptimized_rows >= MAINTAIN_ROWS:
                     self._schedule_maintenance(folder)
         if self.on_indexed:
             self.on_indexed(folder, summary)
@@ -214,6 +212,7 @@ class Daemon:
             indexer = Indexer(folder.root, self.settings, embedder=self.embedder)
             await asyncio.to_thread(indexer.maintain)
             folder.store().refresh()
+            folder.unoptimized_rows = 0
 
     async def watch(self) -> None:
         """Re-index folders as their files change, until `shutdown`."""

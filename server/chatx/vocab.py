@@ -1,15 +1,14 @@
 """Completion vocabulary: participants, identifiers and recurring terms of the indexed chunks.
 
-Counts are kept per source so a re-indexed or deleted file replaces exactly its own terms.
-Prefix lookups bisect a sorted, case-folded list that is rebuilt once per change, off the
-request path.
+The index keeps the counts per source as it writes (`index/rows.py`), so loading them here
+is one small query; prefix lookups bisect a sorted, case-folded list, rebuilt off the request
+path after each index run.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,76 +47,46 @@ def term_kind(term: str) -> str:
 
 
 class Vocabulary:
-    """Participants and terms of every indexed source, with prefix completion."""
+    """Participants and terms of the index, with prefix completion."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._terms: dict[str, Counter[str]] = {}
-        self._people: dict[str, Counter[str]] = {}
         self._index: list[tuple[str, str, str, int]] = []  # (folded, text, kind, count)
         self._names: dict[str, str] = {}  # folded name or first name -> full name
 
-    def replace(self, source: str, rows: Iterable[tuple[str, list[str]]]) -> None:
-        """Set a source's terms from its chunks' `(text, participants)`."""
-        terms: Counter[str] = Counter()
-        people: Counter[str] = Counter()
-        for text, participants in rows:
-            terms.update(terms_of(text))
-            people.update(participants)
-        with self._lock:
-            self._terms[source] = terms
-            self._people[source] = people
-
-    def remove(self, source: str) -> None:
-        """Forget a deleted source."""
-        with self._lock:
-            self._terms.pop(source, None)
-            self._people.pop(source, None)
-
-    def rebuild(self) -> None:
-        """Recompute the sorted prefix index (call after a batch of `replace`/`remove`)."""
-        with self._lock:
-            terms: Counter[str] = Counter()
-            for counts in self._terms.values():
-                terms.update(counts)
-            people: Counter[str] = Counter()
-            for counts in self._people.values():
-                people.update(counts)
+    def load(self, entries: Iterable[tuple[str, str, int]]) -> None:
+        """Replace the vocabulary with `(term, kind, count)` rows (kind: participant|token)."""
         totals: Counter[str] = Counter()
         spelling: dict[str, tuple[int, str]] = {}
-        for term, count in terms.items():
+        people: Counter[str] = Counter()
+        for term, kind, count in entries:
+            if kind == "participant":
+                people[term] += count
+                continue
             folded = term.casefold()
             totals[folded] += count
             if folded not in spelling or count > spelling[folded][0]:
                 spelling[folded] = (count, term)
-        entries: dict[str, tuple[str, str, int]] = {}
+        index: dict[str, tuple[str, str, int]] = {}
         for folded, (_, term) in spelling.items():
             kind = term_kind(term)
             if kind == "identifier" or totals[folded] >= 2:
-                entries[folded] = (term, kind, totals[folded])
+                index[folded] = (term, kind, totals[folded])
         names: dict[str, str] = {}
         for name, count in people.most_common():
-            entries[name.casefold()] = (name, "participant", count)
+            index[name.casefold()] = (name, "participant", count)
             names.setdefault(name.casefold(), name)
-            for part in name.split()[:1]:  # first names complete too
-                if len(part) >= MIN_TERM_CHARS:
-                    names.setdefault(part.casefold(), name)
-                    if part.casefold() not in entries:
-                        entries[part.casefold()] = (part, "participant", count)
-        index = sorted((folded, *value) for folded, value in entries.items())
-        with self._lock:
-            self._index = index
-            self._names = names
+            first = name.split()[0] if name.split() else name
+            if len(first) >= MIN_TERM_CHARS:
+                names.setdefault(first.casefold(), name)
+                if index.get(first.casefold(), ("", "", 0))[1] != "participant":
+                    index[first.casefold()] = (first, "participant", count)
+        self._index = sorted((folded, *value) for folded, value in index.items())
+        self._names = names
 
     def participant(self, name: str) -> str | None:
         """The participant a name (or first name, any case, possessive) refers to, if any."""
         folded = name.casefold().removesuffix("'s").removesuffix("’s")
         return self._names.get(folded)
-
-    def participants(self) -> set[str]:
-        """Every participant name seen."""
-        with self._lock:
-            return {name for counts in self._people.values() for name in counts}
 
     def complete(self, prefix: str, limit: int, scan: int = 5000) -> list[Term]:
         """Up to `limit` terms starting with `prefix` (case-insensitive): participants first,

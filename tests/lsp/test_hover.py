@@ -8,7 +8,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.lsp.helpers import CONFIG, open_doc, start_session
+from tests.lsp.helpers import CONFIG, open_doc, start_session, until
 
 
 @pytest_lsp.fixture(config=CONFIG)
@@ -56,3 +56,16 @@ async def test_hover_on_noise_is_empty(client: LanguageClient, lsp_workspace: Pa
     uri = open_doc(client, path, "python")
     assert await hover(client, uri, 0, 3) is None
     assert await hover(client, uri, 1, 0) is None  # too short to search
+
+
+async def test_settings_change_turns_hover_off(client: LanguageClient, lsp_workspace: Path) -> None:
+    uri = open_doc(client, lsp_workspace / "src" / "deploy.py", "python")
+    assert await hover(client, uri, 0, 6) is not None
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"chatx": {"hoverResults": 0}})
+    )
+    await until(lambda: is_empty(client, uri), "hover to go quiet")
+
+
+async def is_empty(client: LanguageClient, uri: str) -> bool:
+    return await hover(client, uri, 0, 6) is None

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from chatx.config import resolve_settings
 from chatx.editing import comment_prefix, paragraph_at, phrase_at, slash_command_at, slash_trigger
+from chatx.index.rows import ChunkRows
 from chatx.index.store import Hit
+from chatx.models import Chunk, ChunkMeta
 from chatx.render import Found, cite_block, hover_markdown, related_block
 from chatx.vocab import Vocabulary, terms_of
 from chatx.watch import debounced_changes, owner
@@ -34,19 +36,37 @@ def test_paragraphs_and_slash_commands() -> None:
     assert comment_prefix("python") == "#" and comment_prefix("markdown") is None
 
 
-def test_vocabulary_completes_participants_identifiers_and_terms() -> None:
+def chunk(source: str, text: str, people: list[str]) -> Chunk:
+    meta = ChunkMeta(source=source, line_start=1, line_end=1, participants=people)
+    return Chunk(
+        chunk_id=f"{source}:{text}",
+        doc_id=source,
+        kind="chat",
+        text=text,
+        meta=meta,
+        content_hash="h",
+    )
+
+
+def test_vocabulary_follows_the_index_rows(tmp_path: Path) -> None:
+    rows = ChunkRows(tmp_path / "chunks.sqlite")
+    rows.replace(
+        ["a.txt"], [chunk("a.txt", "Use customer_id for the readiness probe", ["Priya Shah"])]
+    )
+    rows.replace(["b.txt"], [chunk("b.txt", "readiness checks, the readiness probe", ["Marco"])])
     vocab = Vocabulary()
-    vocab.replace("a.txt", [("Use customer_id for the readiness probe", ["Priya Shah"])])
-    vocab.replace("b.txt", [("readiness checks and the readiness probe", ["Marco"])])
-    vocab.rebuild()
+    vocab.load(rows.vocabulary())
     assert [t.text for t in vocab.complete("pri", 5)] == ["Priya", "Priya Shah"]
     assert [(t.text, t.kind) for t in vocab.complete("cust", 5)] == [("customer_id", "identifier")]
     assert [(t.text, t.count) for t in vocab.complete("READ", 5)] == [("readiness", 3)]
     assert vocab.complete("checks", 5) == []  # a plain word seen once is not a term
     assert vocab.participant("priya's") == "Priya Shah"
-    vocab.remove("a.txt")
-    vocab.rebuild()
+    rows.replace(["a.txt"], [chunk("a.txt", "nothing much", [])])  # re-indexed
+    rows.delete(["b.txt"])
+    vocab.load(rows.vocabulary())
     assert vocab.complete("pri", 5) == [] and vocab.complete("cust", 5) == []
+    assert vocab.complete("read", 5) == [] and vocab.participant("Marco") is None
+    assert rows.vocabulary() == [("nothing", "token", 1)]  # "much" is too short to count
     assert terms_of("a.b.c x_y v2 ok readiness the readiness") == {
         "a.b.c": 1,
         "x_y": 1,

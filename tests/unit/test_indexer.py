@@ -190,3 +190,35 @@ def test_two_concurrent_writers_are_serialised(workspace: Path, embedder) -> Non
     assert sorted(s.files_indexed for s in summaries) == [0, 4]
     current = rows(workspace)
     assert len(current) == len(set(current)) == 11
+
+
+def test_a_run_over_changed_paths_only(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder)
+    (workspace / "docs" / "runbook.md").write_text("# Runbook\n\nOnly flamingos now.\n")
+    (workspace / "docs" / "architecture.rst").unlink()
+    (workspace / "scratch").mkdir()
+    (workspace / "scratch" / "ignored.md").write_text("# Ignored by .gitignore\n")
+    (workspace / "docs" / ".env.prod").write_text("SECRET=1\n")
+    (workspace / "notes").mkdir()
+    (workspace / "notes" / "new.md").write_text("# New\n\nA new note.\n")
+    changed = {
+        workspace / "docs" / "runbook.md",
+        workspace / "docs" / "architecture.rst",
+        workspace / "scratch" / "ignored.md",
+        workspace / "docs" / ".env.prod",
+        workspace / "notes",  # a new directory: everything under it
+    }
+    indexer = Indexer(workspace, Settings(), embedder=embedder, paths=frozenset(changed))
+    summary = indexer.run()
+    assert (summary.files_indexed, summary.files_unchanged) == (2, 0)
+    assert indexer.changed_sources == {"docs/runbook.md", "docs/architecture.rst", "notes/new.md"}
+    sources = Counter(source for source, _ in rows(workspace))
+    assert sources == {
+        "chats/claude-session.jsonl": 3,
+        "chats/team-orders.txt": 1,
+        "docs/runbook.md": 1,
+        "notes/new.md": 1,
+    }
+    # The same state as a full run would reach.
+    assert run(workspace, embedder).files_indexed == 0
+    assert Counter(source for source, _ in rows(workspace)) == sources

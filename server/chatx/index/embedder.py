@@ -115,6 +115,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle intra-op threads would otherwise spin for a while after each run, taking the
+        # cores from the search that follows a query embedding (measured: +7 ms at p50).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._tok = HFTokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._tok.no_padding()  # tokenizer.json pads; padding is done here, per batch

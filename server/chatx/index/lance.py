@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -212,16 +213,17 @@ class LanceStore:
     def search(
         self,
         query: str,
-        vector: np.ndarray | None,
+        vector: np.ndarray | Callable[[], np.ndarray] | None,
         k: int,
         filters: Filters,
         depth: int | None = None,
     ) -> list[Hit]:
         """Vector and full-text top-`depth` ids, fused by reciprocal rank; then fetch the top k.
 
-        Both searches run at once (lance releases the GIL) and return ids only; only the k
-        winners' columns are read. Without a vector (the embedder still loading) the search
-        is full-text only.
+        The full-text search starts first, in a worker thread; meanwhile this thread embeds
+        the query (when `vector` is a callable) and runs the vector search (lance releases
+        the GIL). Both return ids only; only the k winners' columns are read. Without a vector
+        (the embedder still loading) the search is full-text only.
         """
         dataset = self.dataset()
         if dataset is None:
@@ -229,15 +231,26 @@ class LanceStore:
         depth = depth or max(k * 4, 20)
         where = where_clause(filters)
         common: dict[str, Any] = {"filter": where, "prefilter": True} if where else {}
-        vector_rows = None
-        if vector is not None:
-            vector_rows = _pool.submit(
+        fts_rows = None
+        if query.strip() and self.has_fts():
+            fts_rows = _pool.submit(
                 dataset.to_table,
+                columns=["chunk_id", "_score"],
+                with_row_id=True,
+                full_text_query=query,
+                limit=depth,
+                **common,
+            )
+        ranked: dict[str, list[str]] = {"vector": [], "fts": []}
+        row_ids: dict[str, int] = {}
+        similarity: dict[str, float] = {}
+        if vector is not None:
+            nearest = dataset.to_table(
                 columns=["chunk_id", "_distance"],
                 with_row_id=True,
                 nearest={
                     "column": "vector",
-                    "q": vector,
+                    "q": vector() if callable(vector) else vector,
                     "k": depth,
                     "metric": "cosine",
                     "nprobes": 8,
@@ -245,25 +258,14 @@ class LanceStore:
                 },
                 **common,
             )
-        ranked: dict[str, list[str]] = {"vector": [], "fts": []}
-        row_ids: dict[str, int] = {}
-        if query.strip() and self.has_fts():
-            found = dataset.to_table(
-                columns=["chunk_id", "_score"],
-                with_row_id=True,
-                full_text_query=query,
-                limit=depth,
-                **common,
-            )
-            ranked["fts"] = found["chunk_id"].to_pylist()
-            row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
-        similarity: dict[str, float] = {}
-        if vector_rows is not None:
-            nearest = vector_rows.result()
             ranked["vector"] = nearest["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["vector"], nearest["_rowid"].to_pylist(), strict=True))
             distances = nearest["_distance"].to_pylist()
             similarity = {c: 1.0 - d for c, d in zip(ranked["vector"], distances, strict=True)}
+        if fts_rows is not None:
+            found = fts_rows.result()
+            ranked["fts"] = found["chunk_id"].to_pylist()
+            row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
         hits = self._hits(dataset, fuse(ranked, k), row_ids)
         for hit in hits:
             hit.similarity = similarity.get(hit.chunk_id)

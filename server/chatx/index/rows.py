@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from chatx.index.store import iso_utc
 from chatx.models import Chunk
+from chatx.vocab import terms_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -31,7 +33,19 @@ CREATE TABLE IF NOT EXISTS rows (
     participants TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rows_source ON rows (source);
+CREATE TABLE IF NOT EXISTS source_terms (
+    source TEXT NOT NULL, term TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (source, term, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (
+    term TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (term, kind)
+) WITHOUT ROWID;
 """
+TermCounts = dict[str, Counter[tuple[str, str]]]  # source -> (term, kind) -> count
+# Bumped when the tables change; an older mirror is emptied, and `LanceStore.finalize()`
+# refills it from lance (readers fall back to lance meanwhile).
+SCHEMA_VERSION = 2
 COLUMNS = (
     "chunk_id",
     "source",
@@ -62,6 +76,11 @@ class ChunkRows:
             db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                with db:
+                    for table in ("rows", "source_terms", "terms"):
+                        db.execute(f"DELETE FROM {table}")
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db = db
         return self._db
 
@@ -74,6 +93,7 @@ class ChunkRows:
 
     def replace(self, sources: Iterable[str], chunks: list[Chunk]) -> None:
         """Drop the sources' rows and add these chunks', in one transaction."""
+        sources = list(sources)
         values = [
             (
                 c.chunk_id,
@@ -89,31 +109,40 @@ class ChunkRows:
             )
             for c in chunks
         ]
+        counts = _term_counts((c.meta.source, c.text, c.meta.participants) for c in chunks)
         with self._lock, self._conn() as db:
+            _drop_terms(db, sources)
             db.executemany("DELETE FROM rows WHERE source = ?", [(s,) for s in sources])
             db.executemany(
                 f"INSERT OR REPLACE INTO rows VALUES ({', '.join('?' * len(COLUMNS))})", values
             )
+            _add_terms(db, counts)
 
     def put(self, records: list[dict[str, Any]]) -> None:
         """Add rows given as column dicts (read back from lance, lists as lists)."""
         values = [
             tuple(json.dumps(r[c] or []) if c in _LISTS else r[c] for c in COLUMNS) for r in records
         ]
+        counts = _term_counts((r["source"], r["text"], r["participants"] or []) for r in records)
         with self._lock, self._conn() as db:
             db.executemany(
                 f"INSERT OR REPLACE INTO rows VALUES ({', '.join('?' * len(COLUMNS))})", values
             )
+            _add_terms(db, counts)
 
     def delete(self, sources: Iterable[str]) -> None:
         """Drop every row of the sources."""
+        sources = list(sources)
         with self._lock, self._conn() as db:
+            _drop_terms(db, sources)
             db.executemany("DELETE FROM rows WHERE source = ?", [(s,) for s in sources])
 
     def clear(self) -> None:
         """Drop every row."""
         with self._lock, self._conn() as db:
             db.execute("DELETE FROM rows")
+            db.execute("DELETE FROM source_terms")
+            db.execute("DELETE FROM terms")
 
     def count(self) -> int:
         """Number of rows."""
@@ -163,3 +192,48 @@ class ChunkRows:
                 row[name] = json.loads(row[name])
             rows[row["chunk_id"]] = row
         return rows
+
+    def vocabulary(self) -> list[tuple[str, str, int]]:
+        """`(term, kind, count)` over every stored chunk; kind is `participant` or `token`."""
+        if not self.path.exists():
+            return []
+        with self._lock:
+            return self._conn().execute("SELECT term, kind, n FROM terms").fetchall()
+
+
+def _term_counts(rows: Iterable[tuple[str, str, list[str]]]) -> TermCounts:
+    """Per source, the tokens of its texts and the names of its participants, counted."""
+    counts: TermCounts = {}
+    for source, text, participants in rows:
+        found = counts.setdefault(source, Counter())
+        for term, n in terms_of(text).items():
+            found[(term, "token")] += n
+        for name in participants:
+            found[(name, "participant")] += 1
+    return counts
+
+
+def _drop_terms(db: sqlite3.Connection, sources: Iterable[str]) -> None:
+    for source in sources:
+        old = db.execute(
+            "SELECT n, term, kind FROM source_terms WHERE source = ?", (source,)
+        ).fetchall()
+        db.executemany("UPDATE terms SET n = n - ? WHERE term = ? AND kind = ?", old)
+        db.execute("DELETE FROM source_terms WHERE source = ?", (source,))
+    db.execute("DELETE FROM terms WHERE n <= 0")
+
+
+def _add_terms(db: sqlite3.Connection, counts: TermCounts) -> None:
+    db.executemany(
+        "INSERT INTO source_terms VALUES (?, ?, ?, ?) ON CONFLICT (source, term, kind)"
+        " DO UPDATE SET n = n + excluded.n",
+        [(source, t, k, n) for source, found in counts.items() for (t, k), n in found.items()],
+    )
+    total: Counter[tuple[str, str]] = Counter()
+    for found in counts.values():
+        total.update(found)
+    db.executemany(
+        "INSERT INTO terms VALUES (?, ?, ?) ON CONFLICT (term, kind)"
+        " DO UPDATE SET n = n + excluded.n",
+        [(t, k, n) for (t, k), n in total.items()],
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import numpy as np
 
 from chatx.config import Settings
 from chatx.index.catalog import Catalog
@@ -94,8 +97,14 @@ class SearchService:
             if self.embedder is None:
                 self._check_embedder()
                 self.embedder = create_embedder(self.settings.embedder)
-            vector = self.embedder.embed([query])[0]
+            vector = functools.partial(embed_query, self.embedder, query)
         return store.search(query, vector, k, filters or Filters())
+
+
+def embed_query(embedder: Embedder, query: str) -> np.ndarray:
+    """One query's vector."""
+    vector: np.ndarray = embedder.embed([query])[0]
+    return vector
 
 
 def to_citation(hit: Hit, query: str) -> QueryCitation:

@@ -31,12 +31,14 @@ class QueryArgs(BaseModel):
     since: date | None = None
     until: date | None = None
     participant: str | None = None
+    platform: str | None = None
     path_glob: str | None = Field(None, alias="pathGlob")
 
     def filters(self) -> Filters:
         """The search prefilters."""
         return Filters(
             kind=self.kind,
+            platform=self.platform,
             participant=self.participant,
             since=self.since,
             until=self.until,
