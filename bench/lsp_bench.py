@@ -191,16 +191,26 @@ async def main_async(chunks: int) -> None:
     lines = [message_text(rng).split("\n")[0] for _ in range(HOVERS)]
     doc = session.open(scratch / "questions.md", "\n".join(lines) + "\n")
     hover_ms: list[float] = []
+    words_hovered: list[str] = []
     shown = 0
     for i, text in enumerate(lines):
         words = [w for w in text.split() if len(w) > 3] or text.split()
-        char = text.index(rng.choice(words)) + 1
+        word = rng.choice(words)
+        words_hovered.append(word)
+        char = text.index(word) + 1
         shown += bool(await timed(hover_ms, session.hover(doc, i, char)))
     p50, p95 = percentiles(hover_ms)
     line(
         "hover",
         f"p50 {p50:.1f} ms / p95 {p95:.1f} ms ({shown}/{HOVERS} non-empty)",
         target="p95 <= 30 ms",
+    )
+    # The daemon caches query vectors: a word hovered before skips the embedding.
+    first = [ms for i, ms in enumerate(hover_ms) if words_hovered[i] not in words_hovered[:i]]
+    p50, p95 = percentiles(first)
+    line(
+        f"hover, first time a word is hovered ({len(first)})",
+        f"p50 {p50:.1f} ms / p95 {p95:.1f} ms",
     )
 
     prefixes = [w[: rng.randint(1, 3)] for w in (rng.choice(NAMES) for _ in range(HOVERS // 2))]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chatx.config import Settings
-from chatx.index.embedder import Embedder, create_embedder
+from chatx.index.embedder import Embedder, QueryCache, create_embedder
 from chatx.index.indexer import Indexer, pipeline_id
 from chatx.index.lance import LanceStore
 from chatx.index.search import SearchService, to_citation
@@ -98,8 +98,9 @@ class Daemon:
         """Load the embedding model in a thread; searches are full-text only until then."""
         embedder = await asyncio.to_thread(create_embedder, self.settings.embedder)
         self.embedder = embedder
+        queries = QueryCache(embedder)
         for folder in self.folders:
-            folder.search.embedder = embedder
+            folder.search.embedder = queries
         self._embedder_ready.set()
         log.info("embedder %s loaded", self.settings.embedder)
 

@@ -152,3 +152,27 @@ def test_watcher_debounces_per_path_and_groups_by_folder(tmp_path: Path) -> None
 
     seen = asyncio.run(scenario())
     assert seen == [{b: {b / "x.md"}}]
+
+
+def test_query_cache_embeds_a_repeated_query_once() -> None:
+    import numpy as np
+
+    from chatx.index.embedder import QueryCache
+
+    class Counting:
+        model_id, dim = "m", 2
+        calls: list[list[str]] = []
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            self.calls.append(texts)
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    inner = Counting()
+    cache = QueryCache(inner, size=2)
+    assert cache.embed(["abc"]).tolist() == [[3.0, 1.0]]
+    assert cache.embed(["abc"]).tolist() == [[3.0, 1.0]]
+    cache.embed(["de"])
+    cache.embed(["fghi"])  # evicts "abc", the least recently used
+    cache.embed(["abc"])
+    assert cache.embed(["x", "y"]).shape == (2, 2)  # batches pass through
+    assert inner.calls == [["abc"], ["de"], ["fghi"], ["abc"], ["x", "y"]]

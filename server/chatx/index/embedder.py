@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -145,6 +146,38 @@ class OnnxEmbedder:
             with self._lock:
                 out[batch] = self._session.run(None, feeds)[0]
         return out
+
+
+class QueryCache:
+    """An embedder that remembers the vectors of recent single-text calls (queries).
+
+    An editor asks for the same word again and again as the pointer moves; embedding is
+    deterministic, so a repeated query costs a dictionary lookup. Batches pass through.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 1024) -> None:
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.dim = embedder.dim
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`; a single text is served from, or added to, the cache."""
+        if len(texts) != 1:
+            return self.embedder.embed(texts)
+        with self._lock:
+            hit = self._cache.get(texts[0])
+            if hit is not None:
+                self._cache.move_to_end(texts[0])
+                return hit[None, :]
+        vectors = self.embedder.embed(texts)
+        with self._lock:
+            self._cache[texts[0]] = vectors[0]
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vectors
 
 
 class SentenceTransformerEmbedder:
