@@ -161,7 +161,9 @@ def test_query_cache_embeds_a_repeated_query_once() -> None:
 
     class Counting:
         model_id, dim = "m", 2
-        calls: list[list[str]] = []
+
+        def __init__(self) -> None:
+            self.calls: list[list[str]] = []
 
         def embed(self, texts: list[str]) -> np.ndarray:
             self.calls.append(texts)
