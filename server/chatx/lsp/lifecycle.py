@@ -63,18 +63,22 @@ async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> No
     daemon.spawn(daemon.load_embedder(), "load embedder")
     daemon.spawn(daemon.load_vocabulary(), "load vocabulary")
     for folder in daemon.folders:
-        daemon.spawn(index_with_progress(ls, folder), f"index {folder.root}")
+        daemon.spawn(index_with_progress(ls, folder, optimize=False), f"index {folder.root}")
     if ls.settings.watch:
         daemon.spawn(daemon.watch(), "watch")
 
 
 async def index_with_progress(
-    ls: ChatxServer, folder: Folder, token: types.ProgressToken | None = None
+    ls: ChatxServer, folder: Folder, optimize: bool = True
 ) -> IndexSummary:
-    """One index run of `folder` reported as work-done progress."""
+    """One index run of `folder` reported as work-done progress.
+
+    The run at startup leaves compaction to the daemon's quiet-time maintenance, so that the
+    user's first saves do not wait behind an `optimize()` of a large table.
+    """
     assert ls.daemon is not None
-    async with IndexProgress(ls, f"ChatX: indexing {folder.root.name}", token) as progress:
-        summary = await ls.daemon.index(folder, observer=progress)
+    async with IndexProgress(ls, f"ChatX: indexing {folder.root.name}") as progress:
+        summary = await ls.daemon.index(folder, observer=progress, optimize=optimize)
         cancelled = " (cancelled)" if folder.cancel.is_set() else ""
         progress.finish(
             f"{summary.files_indexed} indexed, {summary.files_unchanged} unchanged, "
