@@ -118,19 +118,6 @@ def phrase_at(lines: list[str], line: int, character: int) -> Span | None:
     return None
 
 
-def text_in_range(lines: list[str], start: tuple[int, int], end: tuple[int, int]) -> str:
-    """The text between two (line, character) positions."""
-    if start >= end or start[0] >= len(lines):
-        return ""
-    if start[0] == end[0]:
-        return lines[start[0]][start[1] : end[1]]
-    parts = [lines[start[0]][start[1] :]]
-    parts.extend(lines[start[0] + 1 : min(end[0], len(lines))])
-    if end[0] < len(lines):
-        parts.append(lines[end[0]][: end[1]])
-    return "".join(parts)
-
-
 def paragraph_at(lines: list[str], line: int) -> tuple[int, int]:
     """First and last line of the block of non-blank lines around `line`."""
     if not 0 <= line < len(lines) or not lines[line].strip():

@@ -59,6 +59,7 @@ COLUMNS = (
     "participants",
 )
 _LISTS = ("msg_ids", "participants")
+_INSERT = f"INSERT OR REPLACE INTO rows VALUES ({', '.join('?' * len(COLUMNS))})"
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM rows WHERE chunk_id IN "
 
 
@@ -113,9 +114,7 @@ class ChunkRows:
         with self._lock, self._conn() as db:
             _drop_terms(db, sources)
             db.executemany("DELETE FROM rows WHERE source = ?", [(s,) for s in sources])
-            db.executemany(
-                f"INSERT OR REPLACE INTO rows VALUES ({', '.join('?' * len(COLUMNS))})", values
-            )
+            db.executemany(_INSERT, values)
             _add_terms(db, counts)
 
     def put(self, records: list[dict[str, Any]]) -> None:
@@ -125,9 +124,7 @@ class ChunkRows:
         ]
         counts = _term_counts((r["source"], r["text"], r["participants"] or []) for r in records)
         with self._lock, self._conn() as db:
-            db.executemany(
-                f"INSERT OR REPLACE INTO rows VALUES ({', '.join('?' * len(COLUMNS))})", values
-            )
+            db.executemany(_INSERT, values)
             _add_terms(db, counts)
 
     def delete(self, sources: Iterable[str]) -> None:

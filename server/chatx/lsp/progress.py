@@ -19,25 +19,23 @@ REPORT_EVERY_S = 0.2
 class IndexProgress:
     """begin / report (file counts) / end of one run; a user cancel stops the run."""
 
-    def __init__(self, ls: ChatxServer, title: str, token: types.ProgressToken | None = None):
+    def __init__(self, ls: ChatxServer, title: str) -> None:
         self.ls = ls
         self.title = title
-        self.token: types.ProgressToken = token or f"chatx-{uuid.uuid4()}"
-        self._client_token = token is not None
+        self.token: types.ProgressToken = f"chatx-{uuid.uuid4()}"
         self._loop = asyncio.get_running_loop()
         self._last = 0.0
         self.active = False
 
     async def __aenter__(self) -> IndexProgress:
         capabilities = self.ls.client_capabilities.window
-        if not self._client_token:
-            if not (capabilities and capabilities.work_done_progress):
-                return self
-            try:
-                await self.ls.work_done_progress.create_async(self.token)
-            except Exception:  # a client that refuses progress still gets its index
-                log.warning("client refused a progress token", exc_info=True)
-                return self
+        if not (capabilities and capabilities.work_done_progress):
+            return self
+        try:
+            await self.ls.work_done_progress.create_async(self.token)
+        except Exception:  # a client that refuses progress still gets its index
+            log.warning("client refused a progress token", exc_info=True)
+            return self
         self.active = True
         self.ls.work_done_progress.begin(
             self.token,
