@@ -1,4 +1,4 @@
-"""The `chatx` command line: index, query, status, extract, serve."""
+"""The `chatx` command line: index, query, status, extract, redact, preflight, serve."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from chatx import __version__
 from chatx.problems import ChatxError, ProblemCode, make_problem
+
+if TYPE_CHECKING:
+    from chatx.shield import Shield
+    from chatx.shield.sources import Input
 
 log = logging.getLogger("chatx")
 
@@ -64,6 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("file", type=Path)
     extract.add_argument("--format", default="auto", choices=FORMATS)
 
+    redact = sub.add_parser(
+        "redact", help="print a file (or stdin) with personal data and secrets pseudonymised"
+    )
+    redact.add_argument("file", help="a file, or - for stdin")
+    redact.add_argument("--workspace", type=Path, help="also redact this index's participants")
+    redact.add_argument("--report", type=Path, help="write the redaction report (JSON) here")
+
+    preflight = sub.add_parser(
+        "preflight", help="redact, re-scan, and fail unless nothing sensitive is left"
+    )
+    preflight.add_argument("file", help="a file, or - for stdin")
+    preflight.add_argument("--workspace", type=Path, help="also redact this index's participants")
+    preflight.add_argument("--strict", action="store_true", help="wider re-scan, 0.999 threshold")
+    preflight.add_argument(
+        "--labelled",
+        action="store_true",
+        help="the input is labelled JSONL ([[kind:value]] marks): measure coverage against it",
+    )
+    preflight.add_argument("--json", action="store_true", help="print the report as JSON")
+
     serve = sub.add_parser("serve", help="the language server an editor starts (stdio)")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     serve.add_argument("--tcp", action="store_true", help="listen on 127.0.0.1 instead")
@@ -84,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "query": _query,
         "status": _status,
         "extract": _extract,
+        "redact": _redact,
+        "preflight": _preflight,
         "serve": _serve,
     }
     try:
@@ -200,4 +227,52 @@ def _extract(args: argparse.Namespace) -> int:
         _report(args, problem.model_dump())
     for message in result.messages:
         print(message.model_dump_json())
+    return 0
+
+
+def _shield_input(
+    args: argparse.Namespace,
+) -> tuple[Shield, Input]:
+    from chatx.config import load_settings
+    from chatx.shield import Shield
+    from chatx.shield.sources import read_input, workspace_people
+
+    workspace = _workspace(args.workspace) if args.workspace else None
+    settings = load_settings(workspace or Path.cwd())
+    source = read_input(args.file, settings.zone())
+    people = workspace_people(workspace, settings, source.messages)
+    return Shield.local(people, settings.shield_regions), source
+
+
+def _redact(args: argparse.Namespace) -> int:
+    from chatx.shield.sources import redact_input
+
+    shield, source = _shield_input(args)
+    result = redact_input(shield, source)
+    if result.chat:
+        for line in result.output:
+            print(line)
+    else:
+        sys.stdout.write(result.output[0])
+    if args.report:
+        args.report.write_text(result.report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    from chatx.shield import require_pass
+    from chatx.shield.sources import labelled_records, redact_input
+
+    shield, source = _shield_input(args)
+    if args.labelled:
+        report = shield.coverage(labelled_records(source), strict=args.strict, source=source.source)
+    else:
+        report = redact_input(shield, source, strict=args.strict).report
+    if args.json:
+        _emit(report)
+    else:
+        from chatx.cli_output import print_redaction_report
+
+        print_redaction_report(report)
+    require_pass(report)
     return 0

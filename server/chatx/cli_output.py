@@ -8,9 +8,10 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from chatx.index.indexer import Progress as ProgressCallback
-from chatx.models import IndexSummary, QueryResult, StatusReport
+from chatx.models import IndexSummary, QueryResult, RedactionReport, StatusReport
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -79,5 +80,27 @@ def print_status(report: StatusReport) -> None:
     out.print(
         f"{t.files} files: {t.indexed} indexed, {t.stale} stale, {t.failed} failed, "
         f"{t.skipped} skipped; {t.messages} messages, {t.chunks} chunks",
+        markup=False,
+    )
+
+
+def print_redaction_report(report: RedactionReport) -> None:
+    """Coverage per kind, what the re-scan still found, and the verdict (never values)."""
+    table = Table("kind", "expected", "removed", "coverage", "residual", box=None)
+    for kind, cov in report.by_kind.items():
+        table.add_row(
+            kind,
+            str(cov.expected),
+            str(cov.removed),
+            f"{cov.coverage:.4f}",
+            str(report.residual.get(kind, 0)),
+        )
+    out.print(table)
+    for kind, n in report.hard_fail.items():
+        out.print(f"  ! {kind}: {n} (never leaves the machine)", markup=False)
+    verdict = "passed" if report.passed else "BLOCKED"
+    out.print(
+        f"{report.mode} coverage {report.coverage:.4f} (threshold {report.threshold}) over "
+        f"{report.records} records: {verdict}",
         markup=False,
     )

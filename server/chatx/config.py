@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,45 @@ class Settings(BaseModel):
         le=10_000,
         description="Quiet time a changed path needs before it is re-indexed.",
     )
+    shield_names: list[str] = Field(
+        default_factory=list,
+        alias="shieldNames",
+        description="People's names the Policy Shield redacts besides the indexed chat "
+        "participants (a list; in `CHATX_*`, comma-separated).",
+    )
+    shield_me: list[str] = Field(
+        default_factory=list,
+        alias="shieldMe",
+        description="Your own names: the Policy Shield replaces them with `ME`.",
+    )
+    shield_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU"],
+        alias="shieldRegions",
+        description="Regions (ISO 3166 codes) whose national phone formats are detected; "
+        "international `+` numbers are detected whatever the region.",
+    )
+    shield_diagnostics: bool = Field(
+        True,
+        alias="shieldDiagnostics",
+        description="Show the spans the Policy Shield would redact as diagnostics.",
+    )
+    shield_severity: Literal["error", "warning", "information", "hint"] = Field(
+        "information", alias="shieldSeverity", description="Severity of those diagnostics."
+    )
+    shield_debounce_ms: int = Field(
+        400,
+        alias="shieldDebounceMs",
+        ge=0,
+        le=10_000,
+        description="Quiet time after an edit before a document is scanned again.",
+    )
+
+    @field_validator("shield_names", "shield_me", "shield_regions", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     def zone(self) -> tzinfo | None:
         """The configured zone, or None for the machine's."""
@@ -142,8 +181,9 @@ def configuration_doc() -> str:
     rows = ["| key | env | default | meaning |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         key = field.alias or name
+        default = field.get_default(call_default_factory=True)
         rows.append(
-            f"| `{key}` | `CHATX_{name.upper()}` | `{field.default!r}` | "
+            f"| `{key}` | `CHATX_{name.upper()}` | `{default!r}` | "
             f"{field.description or ''} |"
         )
     return (
@@ -168,11 +208,16 @@ def vscode_properties() -> dict[str, Any]:
     for name, field in Settings.model_fields.items():
         key = field.alias or name
         spec = schema[key]
-        entry: dict[str, Any] = {"default": field.default, "description": field.description}
+        entry: dict[str, Any] = {
+            "default": field.get_default(call_default_factory=True),
+            "description": field.description,
+        }
         if "enum" in spec:
             entry["type"], entry["enum"] = "string", spec["enum"]
         elif "anyOf" in spec:
             entry["type"] = [json_types.get(s["type"], s["type"]) for s in spec["anyOf"]]
+        elif spec["type"] == "array":
+            entry["type"], entry["items"] = "array", {"type": spec["items"]["type"]}
         else:
             entry["type"] = json_types.get(spec["type"], spec["type"])
         for bound in ("minimum", "maximum", "exclusiveMinimum"):

@@ -167,3 +167,43 @@ class StatusReport(_Model):
     files: list[FileStatus]
     totals: StatusTotals
     embedder: str | None = None
+
+
+class KindCoverage(_Model):
+    """Coverage of one kind of sensitive span."""
+
+    expected: int = Field(
+        description="Labelled spans (labelled mode), or spans redacted plus residual (rescan)."
+    )
+    removed: int = Field(description="Of those, spans the redaction removed entirely.")
+    coverage: float = Field(description="removed / expected (1.0 when nothing was expected).")
+
+
+class RedactionReport(_Model):
+    """What a redaction removed and what preflight's re-scan of its output still found.
+
+    Values are never included: only kinds and counts.
+    """
+
+    schema_version: Literal[1] = 1
+    source: str | None = Field(default=None, description="The input: a path, or '-' for stdin.")
+    mode: Literal["labelled", "rescan"] = Field(
+        description="labelled: coverage against the input's labels; rescan: against what "
+        "redaction removed plus what the re-scan of its output still finds."
+    )
+    strict: bool
+    threshold: float = Field(description="Coverage needed to pass (0.995, or 0.999 strict).")
+    records: int = Field(description="Messages, documents or labelled records read.")
+    characters: int
+    redacted: dict[str, int] = Field(description="Spans replaced by a pseudonym, per kind.")
+    residual: dict[str, int] = Field(description="Re-scan findings in the redacted text.")
+    hard_fail: dict[str, int] = Field(
+        description="Content that never leaves the machine (attachments, sensitivity labels)."
+    )
+    by_kind: dict[str, KindCoverage]
+    coverage: float = Field(description="Share of sensitive spans removed, over all kinds.")
+    over_redacted: int | None = Field(
+        default=None, description="Labelled mode: replaced spans that no label covers."
+    )
+    passed: bool
+    took_ms: float

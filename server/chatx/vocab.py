@@ -52,6 +52,7 @@ class Vocabulary:
     def __init__(self) -> None:
         self._index: list[tuple[str, str, str, int]] = []  # (folded, text, kind, count)
         self._names: dict[str, str] = {}  # folded name or first name -> full name
+        self._people: list[str] = []
 
     def load(self, entries: Iterable[tuple[str, str, int]]) -> None:
         """Replace the vocabulary with `(term, kind, count)` rows (kind: participant|token)."""
@@ -82,6 +83,11 @@ class Vocabulary:
                     index[first.casefold()] = (first, "participant", count)
         self._index = sorted((folded, *value) for folded, value in index.items())
         self._names = names
+        self._people = sorted(people)
+
+    def participants(self) -> list[str]:
+        """Every participant's full display name."""
+        return list(self._people)
 
     def participant(self, name: str) -> str | None:
         """The participant a name (or first name, any case, possessive) refers to, if any."""

@@ -190,6 +190,16 @@ class ChunkRows:
             rows[row["chunk_id"]] = row
         return rows
 
+    def participants(self) -> list[str]:
+        """Display names of every chat participant in the stored chunks."""
+        if not self.path.exists():
+            return []
+        with self._lock:
+            found = self._conn().execute(
+                "SELECT DISTINCT term FROM terms WHERE kind = 'participant' AND n > 0"
+            ).fetchall()
+        return sorted(name for (name,) in found)
+
     def vocabulary(self) -> list[tuple[str, str, int]]:
         """`(term, kind, count)` over every stored chunk; kind is `participant` or `token`."""
         if not self.path.exists():

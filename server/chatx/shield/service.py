@@ -1,0 +1,341 @@
+"""The Policy Shield service: redact text and messages, measure coverage, run preflight.
+
+Preflight redacts, then re-scans the redacted output (with the wider `paranoid` profile when
+strict). Anything the re-scan still finds, and any hard-fail content (attachments, sensitivity
+labels), blocks: the Problem it raises names kinds and counts, never values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatx.models import KindCoverage, Message, RedactionReport
+from chatx.problems import ChatxError, ProblemCode
+from chatx.shield.detectors import DEFAULT_REGIONS, HARD_FAIL, Finding
+from chatx.shield.labelled import LabelledRecord
+from chatx.shield.names import People, person_key
+from chatx.shield.pseudonyms import TOKEN, Pseudonymizer, RevealMap, load_salt
+from chatx.shield.scanner import Scanner
+
+THRESHOLD = 0.995
+STRICT_THRESHOLD = 0.999
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A redacted text, the findings it replaced and the token that replaced each."""
+
+    text: str
+    findings: list[Finding]
+    tokens: list[str]
+
+
+class Shield:
+    """Redaction with deterministic pseudonyms for one set of people and phone regions."""
+
+    def __init__(
+        self,
+        people: People,
+        salt: bytes,
+        regions: Sequence[str] = DEFAULT_REGIONS,
+        reveal: RevealMap | None = None,
+    ) -> None:
+        self.people = people
+        self.regions = tuple(regions)
+        self.scanner = Scanner(people, self.regions)
+        self._paranoid: Scanner | None = None
+        self._salt = salt
+        self._pseudonyms = Pseudonymizer(salt)
+        self.reveal = reveal
+
+    def __repr__(self) -> str:
+        return f"Shield(people={len(self.people.participants)}, regions={self.regions})"
+
+    @classmethod
+    def local(
+        cls,
+        people: People,
+        regions: Sequence[str] = DEFAULT_REGIONS,
+        folder: Path | None = None,
+    ) -> Shield:
+        """A shield with this machine's salt, recording tokens in its local reveal map."""
+        return cls(people, load_salt(folder), regions, RevealMap(folder))
+
+    def with_people(self, people: People) -> Shield:
+        """The same salt and reveal map for another set of people."""
+        return Shield(people, self._salt, self.regions, self.reveal)
+
+    @property
+    def paranoid(self) -> Scanner:
+        """The wider scanner a strict preflight re-scans with."""
+        if self._paranoid is None:
+            self._paranoid = Scanner(self.people, self.regions, paranoid=True)
+        return self._paranoid
+
+    # -- redaction -----------------------------------------------------------
+    def scan(self, text: str) -> list[Finding]:
+        """The spans of `text` a redaction would replace."""
+        return self.scanner.scan(text)
+
+    def token(self, finding: Finding) -> str:
+        """The pseudonym of one finding."""
+        return self._pseudonyms.token(finding)
+
+    def redact(self, text: str) -> Redaction:
+        """`text` with every finding replaced by its pseudonym (recorded in the reveal map)."""
+        findings = self.scanner.scan(text)
+        if not findings:
+            return Redaction(text, [], [])
+        tokens = [self._pseudonyms.token(f) for f in findings]
+        parts: list[str] = []
+        last = 0
+        for finding, token in zip(findings, tokens, strict=True):
+            parts.append(text[last : finding.start])
+            parts.append(token)
+            last = finding.end
+        parts.append(text[last:])
+        if self.reveal is not None:
+            self.reveal.record(zip(tokens, findings, strict=True))
+        return Redaction("".join(parts), findings, tokens)
+
+    def redact_message(self, message: Message) -> Message:
+        """A message with its sender, ids, text, reactions and path redacted; attachments keep
+        only their kind and the source's own metadata is dropped."""
+        sender = message.sender
+        if sender is not None:
+            sender = self._redact_name(sender, me=message.is_me)
+        return message.model_copy(
+            update={
+                "sender": sender,
+                "sender_id": self._redact_id(message.sender_id),
+                "text": self.redact(message.text).text,
+                "reactions": [
+                    r.model_copy(update={"sender": r.sender and self._redact_name(r.sender)})
+                    for r in message.reactions
+                ],
+                "attachments": [
+                    a.model_copy(update={"name": None, "mime": None}) for a in message.attachments
+                ],
+                "source_ref": message.source_ref.model_copy(
+                    update={"path": self.redact(message.source_ref.path).text}
+                ),
+                "source_meta": {},
+            }
+        )
+
+    def _redact_name(self, name: str, *, me: bool = False) -> str:
+        if me:
+            return "ME"
+        redacted = self.redact(name).text
+        if redacted == name and name.strip():  # a sender the people list does not know yet
+            return self._pseudonyms.token(Finding(0, len(name), "name", name, person_key(name)))
+        return redacted
+
+    def _redact_id(self, value: str | None) -> str | None:
+        if not value:
+            return value
+        redacted = self.redact(value).text
+        if redacted == value:
+            return self._pseudonyms.token(Finding(0, len(value), "id", value, value))
+        return redacted
+
+    # -- local reveal --------------------------------------------------------
+    def reveal_token(self, token: str) -> tuple[str, str] | None:
+        """`(kind, value)` a pseudonym stands for, from this machine's own records only."""
+        if token == "ME":
+            return ("me", ", ".join(sorted(self.people.me)) or "you")
+        if token.startswith("CN_"):
+            for name in sorted(self.people.participants):
+                finding = Finding(0, len(name), "name", name, person_key(name))
+                if self._pseudonyms.token(finding) == token:
+                    return ("name", name)
+        return self.reveal.lookup(token) if self.reveal is not None else None
+
+    # -- preflight -----------------------------------------------------------
+    def preflight(
+        self,
+        texts: Iterable[str],
+        *,
+        strict: bool = False,
+        source: str | None = None,
+        attachments: int = 0,
+    ) -> tuple[list[str], RedactionReport]:
+        """Redact `texts`, re-scan the output and report; `attachments` counts attached files
+        that travel with the texts (they never pass)."""
+        started = time.perf_counter()
+        rescan = self.paranoid if strict else self.scanner
+        redacted: Counter[str] = Counter()
+        residual: Counter[str] = Counter()
+        hard: Counter[str] = Counter({"attachment": attachments} if attachments else {})
+        outputs: list[str] = []
+        characters = 0
+        for text in texts:
+            characters += len(text)
+            result = self.redact(text)
+            outputs.append(result.text)
+            redacted.update(f.kind for f in result.findings)
+            residual.update(f.kind for f in rescan.scan(result.text))
+            hard.update(_hard_fail_tokens(result.text))
+        by_kind = {
+            kind: _coverage(redacted[kind] + residual[kind], redacted[kind])
+            for kind in sorted(set(redacted) | set(residual))
+        }
+        report = _report(
+            source=source,
+            mode="rescan",
+            strict=strict,
+            records=len(outputs),
+            characters=characters,
+            redacted=redacted,
+            residual=residual,
+            hard=hard,
+            by_kind=by_kind,
+            started=started,
+        )
+        return outputs, report
+
+    def coverage(
+        self, records: Sequence[LabelledRecord], *, strict: bool = False, source: str | None = None
+    ) -> RedactionReport:
+        """Coverage against labelled spans: a label counts as removed when every letter and
+        digit of it lies inside a replaced span. Each record's own people are added."""
+        started = time.perf_counter()
+        expected: Counter[str] = Counter()
+        removed: Counter[str] = Counter()
+        redacted: Counter[str] = Counter()
+        residual: Counter[str] = Counter()
+        hard: Counter[str] = Counter()
+        over = 0
+        for record in records:
+            shield = self._for_record(record)
+            result = shield.redact(record.text)
+            rescan = shield.paranoid if strict else shield.scanner
+            redacted.update(f.kind for f in result.findings)
+            residual.update(f.kind for f in rescan.scan(result.text))
+            hard.update(_hard_fail_tokens(result.text))
+            covered = _covered(record.text, result.findings)
+            for label in record.labels:
+                expected[label.kind] += 1
+                if all(covered[i] for i in range(label.start, label.end)):
+                    removed[label.kind] += 1
+            over += sum(
+                not any(f.start < lab.end and lab.start < f.end for lab in record.labels)
+                for f in result.findings
+            )
+        by_kind = {kind: _coverage(expected[kind], removed[kind]) for kind in sorted(expected)}
+        return _report(
+            source=source,
+            mode="labelled",
+            strict=strict,
+            records=len(records),
+            characters=sum(len(r.text) for r in records),
+            redacted=redacted,
+            residual=residual,
+            hard=hard,
+            by_kind=by_kind,
+            started=started,
+            over_redacted=over,
+        )
+
+    def _for_record(self, record: LabelledRecord) -> Shield:
+        if not record.participants and not record.me:
+            return self
+        people = People(set(self.people.participants), set(self.people.me))
+        people.add(record.participants)
+        people.add(record.me, me=True)
+        return self.with_people(people)
+
+
+def people_from(
+    participants: Iterable[str] = (), names: Iterable[str] = (), me: Iterable[str] = ()
+) -> People:
+    """People from chat participants, the names the user configured, and the user's own."""
+    people = People()
+    people.add(participants)
+    people.add(names)
+    people.add(me, me=True)
+    return people
+
+
+def require_pass(report: RedactionReport) -> None:
+    """Raise POLICY_SHIELD_FAILURE unless the report passed; the detail has kinds and counts."""
+    if report.passed:
+        return
+    reasons = []
+    if report.hard_fail:
+        reasons.append(f"content that never leaves the machine: {_counts(report.hard_fail)}")
+    if report.residual:
+        reasons.append(f"still found after redaction: {_counts(report.residual)}")
+    if report.coverage < report.threshold:
+        reasons.append(f"coverage {report.coverage:.4f} is below {report.threshold}")
+    raise ChatxError.of(
+        ProblemCode.POLICY_SHIELD_FAILURE,
+        "preflight blocked: " + "; ".join(reasons),
+        report.source,
+    )
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} x{n}" for kind, n in sorted(counts.items()))
+
+
+def _hard_fail_tokens(text: str) -> Iterable[str]:
+    if "⟦" not in text:
+        return ()
+    return [m.group(1) for m in TOKEN.finditer(text) if m.group(1) in HARD_FAIL]
+
+
+def _covered(text: str, findings: Iterable[Finding]) -> list[bool]:
+    """Per character: inside a finding, or not a letter or digit (so it needs no removing)."""
+    covered = [not c.isalnum() for c in text]
+    for finding in findings:
+        covered[finding.start : finding.end] = [True] * finding.length
+    return covered
+
+
+def _coverage(expected: int, removed: int) -> KindCoverage:
+    return KindCoverage(
+        expected=expected, removed=removed, coverage=removed / expected if expected else 1.0
+    )
+
+
+def _report(
+    *,
+    source: str | None,
+    mode: str,
+    strict: bool,
+    records: int,
+    characters: int,
+    redacted: Counter[str],
+    residual: Counter[str],
+    hard: Counter[str],
+    by_kind: dict[str, KindCoverage],
+    started: float,
+    over_redacted: int | None = None,
+) -> RedactionReport:
+    expected = sum(k.expected for k in by_kind.values())
+    removed = sum(k.removed for k in by_kind.values())
+    coverage = removed / expected if expected else 1.0
+    threshold = STRICT_THRESHOLD if strict else THRESHOLD
+    return RedactionReport.model_validate(
+        {
+            "source": source,
+            "mode": mode,
+            "strict": strict,
+            "threshold": threshold,
+            "records": records,
+            "characters": characters,
+            "redacted": dict(sorted(redacted.items())),
+            "residual": dict(sorted(residual.items())),
+            "hard_fail": {k: n for k, n in sorted(hard.items()) if n},
+            "by_kind": by_kind,
+            "coverage": round(coverage, 6),
+            "over_redacted": over_redacted,
+            "passed": coverage >= threshold and not residual and not any(hard.values()),
+            "took_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+    )
