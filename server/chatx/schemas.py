@@ -11,7 +11,16 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from chatx.models import Chunk, Citation, IndexSummary, Message, Problem, QueryResult, StatusReport
+from chatx.models import (
+    Chunk,
+    Citation,
+    IndexSummary,
+    Message,
+    Problem,
+    QueryResult,
+    RedactionReport,
+    StatusReport,
+)
 
 MODELS: dict[str, type[BaseModel]] = {
     "message": Message,
@@ -21,6 +30,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "query-result": QueryResult,
     "index-summary": IndexSummary,
     "status-report": StatusReport,
+    # named as issue 4 names it
+    "redaction_report": RedactionReport,
 }
 
 

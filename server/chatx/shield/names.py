@@ -39,9 +39,15 @@ _OBJECT_AFTER = frozenset({
     "my", "your", "the", "a", "an", "his", "her", "our", "their", "its", "it", "them", "this",
     "that", "up", "down", "of", "out", "off",
 })
-# fmt: on
 COMMON_WORDS = CASED_ONLY | WORD_NAMES
+# Words of a name that do not stand for the person alone: particles and titles.
+NOT_ALIASES = frozenset({
+    "de", "la", "le", "van", "von", "der", "den", "du", "da", "di", "del", "bin", "al", "el",
+    "jr", "sr", "mr", "mrs", "ms", "dr", "prof", "sir", "dame",
+})
+# fmt: on
 MIN_WORD = 2
+_GAP = re.compile(r"\.?[ \t]+")  # between the words of a name: "Dr. Feather", "J. Smith"
 
 
 def fold(word: str) -> str:
@@ -95,7 +101,7 @@ class NameMatcher:
                 words = tuple(person.split())
                 self._own(owners, words, (kind, person))
                 for word in words:
-                    if len(word) >= MIN_WORD and word not in {"de", "la", "van", "von", "jr", "sr"}:
+                    if len(word) >= MIN_WORD and word not in NOT_ALIASES:
                         self._own(owners, (word,), (kind, person))
         for words, who in owners.items():
             kinds = {kind for kind, _ in who}
@@ -142,7 +148,7 @@ class NameMatcher:
     ) -> tuple[int, int, _Alias] | None:
         for n in range(min(self.longest, len(words) - i), 0, -1):
             if n > 1 and any(
-                not text[words[j].end() : words[j + 1].start()].isspace()
+                not _GAP.fullmatch(text[words[j].end() : words[j + 1].start()])
                 for j in range(i, i + n - 1)
             ):
                 continue

@@ -128,8 +128,10 @@ class Shield:
         )
 
     def _redact_name(self, name: str, *, me: bool = False) -> str:
-        if me:
+        if me or name in self.people.me:
             return "ME"
+        if name in self.people.participants:
+            return self._pseudonyms.token(Finding(0, len(name), "name", name, person_key(name)))
         redacted = self.redact(name).text
         if redacted == name and name.strip():  # a sender the people list does not know yet
             return self._pseudonyms.token(Finding(0, len(name), "name", name, person_key(name)))
