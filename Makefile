@@ -46,6 +46,7 @@ bench: $(DEVSTAMP)
 	$(PY) bench/reindex_bench.py --files 1000
 	$(PY) bench/cold_query_bench.py
 	$(PY) bench/lsp_bench.py --chunks 100000
+	$(PY) bench/shield_bench.py --messages 100000
 
 schemas: $(STAMP)
 	$(PY) -m chatx.schemas schemas

@@ -26,6 +26,7 @@ from chatx.index.store import Filters
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.render import Found
+from chatx.shield import Shield, people_from
 from chatx.vocab import Vocabulary, term_kind
 from chatx.watch import debounced_changes
 
@@ -80,6 +81,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_indexed: Callable[[Folder, IndexSummary], None] | None = None
+        self._shield: tuple[tuple[object, ...], Shield] | None = None
+        self._shield_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -113,6 +116,18 @@ class Daemon:
         for folder in self.folders:
             entries.extend(folder.store().rows.vocabulary())
         self.vocab.load(entries)
+
+    def shield(self) -> Shield:
+        """The Policy Shield for the indexed participants and the configured names, rebuilt
+        when either changes. It may read the salt file: call it from a worker thread."""
+        s = self.settings
+        participants = self.vocab.participants()
+        key = (tuple(participants), tuple(s.shield_names), tuple(s.shield_me), *s.shield_regions)
+        with self._shield_lock:
+            if self._shield is None or self._shield[0] != key:
+                people = people_from(participants, s.shield_names, s.shield_me)
+                self._shield = (key, Shield.local(people, s.shield_regions))
+            return self._shield[1]
 
     def update_settings(self, settings: Settings) -> bool:
         """Use new settings; True when the stored rows depend on what changed (re-index)."""

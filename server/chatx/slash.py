@@ -27,5 +27,13 @@ COMMANDS: tuple[SlashCommand, ...] = (
         "Insert citations",
         "Like `/related`, but inserts only the `path:line` citations of the top passages.",
     ),
+    SlashCommand(
+        "redact",
+        "Redact personal data and secrets",
+        "Replace the selection (or the cursor's paragraph, or the text after `/redact`) with "
+        "what the Policy Shield would send: names as `CN_…`, yours as `ME`, e-mails, numbers, "
+        "addresses and keys as `⟦TKN:kind:…⟧`. Hover a token to see what it stands for; the "
+        "mapping stays on this machine.",
+    ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}

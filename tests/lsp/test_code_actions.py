@@ -49,7 +49,7 @@ async def test_related_on_a_selection_inserts_a_commented_block(
     path = lsp_workspace / "src" / "deploy.py"
     uri = open_doc(client, path, "python")
     actions = await actions_for(client, uri, (4, 2), (4, 39))
-    assert sorted(actions) == ["/cite", "/related"]
+    assert sorted(actions) == ["/cite", "/redact", "/related"]
     assert actions["/related"].kind == "refactor.chatx.related"
     text = await edited(client, actions["/related"], path)
     lines = text.splitlines()

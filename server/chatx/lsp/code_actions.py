@@ -1,5 +1,6 @@
 """textDocument/codeAction: `/related` and `/cite` on the selection, the cursor's paragraph, or
-a `/command text` line; each returns a WorkspaceEdit that inserts a cited block.
+a `/command text` line, each inserting a cited block; `/redact`, replacing that text with its
+Policy Shield redaction.
 
 Clients that can resolve an action's edit lazily get the search run only when they pick one;
 others get the edits computed with the list.
@@ -13,6 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import ServerTextPosition
 
 from chatx.editing import comment_prefix, language_of, paragraph_at, slash_command_at
 from chatx.lsp.context import ChatxServer, guarded
@@ -32,6 +34,7 @@ class Target:
     last: int  # last line of it
     replace: bool  # True for a `/command` line, which the block replaces
     command: str | None = None  # the command typed on that line
+    selection: list[int] | None = None  # the selected client range: l0, c0, l1, c1
 
 
 def find_target(ls: ChatxServer, document: TextDocument, selected: types.Range) -> Target | None:
@@ -48,7 +51,9 @@ def find_target(ls: ChatxServer, document: TextDocument, selected: types.Range) 
     if selected.start != selected.end:
         query = " ".join(document.text_in_client_range(selected).split())
         end = selected.end.line - (1 if selected.end.character == 0 else 0)
-        return Target(document.uri, query, selected.start.line, max(end, line), False)
+        ends = [selected.start.line, selected.start.character]
+        ends += [selected.end.line, selected.end.character]
+        return Target(document.uri, query, selected.start.line, max(end, line), False, None, ends)
     first, last = paragraph_at(lines, line)
     query = " ".join("".join(lines[first : last + 1]).split())
     return Target(document.uri, query, first, last, False)
@@ -108,7 +113,9 @@ async def on_code_action(
     if target is None or not target.query.strip():
         return []
     names = [target.command] if target.command else [c.name for c in COMMANDS]
-    found = None if _resolvable(ls) else await asyncio.to_thread(_search, ls, target.query)
+    lazy = _resolvable(ls)
+    searches = [n for n in names if n != "redact"]
+    found = None if lazy or not searches else await asyncio.to_thread(_search, ls, target.query)
     actions: list[types.CodeAction | types.Command] = []
     for name in names:
         action = types.CodeAction(
@@ -116,7 +123,9 @@ async def on_code_action(
             kind=f"refactor.chatx.{name}",
             data={"name": name, **asdict(target)},
         )
-        if found is not None:
+        if name == "redact":
+            action.edit = None if lazy else await _redact(ls, target)
+        elif found is not None:
             action.edit = _edit(ls, target, name, found)
         actions.append(action)
     return actions
@@ -128,6 +137,49 @@ async def on_resolve(ls: ChatxServer, action: types.CodeAction) -> types.CodeAct
     data = dict(action.data or {})
     name = data.pop("name", "related")
     target = Target(**data)
+    if name == "redact":
+        action.edit = await _redact(ls, target)
+        return action
     found = await asyncio.to_thread(_search, ls, target.query)
     action.edit = _edit(ls, target, name, found)
     return action
+
+
+async def _redact(ls: ChatxServer, target: Target) -> types.WorkspaceEdit:
+    """An edit replacing the target's text with its redacted form."""
+    assert ls.daemon is not None
+    document = ls.workspace.get_text_document(target.uri)
+    where, text = redaction_target(document, target)
+    daemon = ls.daemon
+    redacted = await asyncio.to_thread(lambda: daemon.shield().redact(text).text)
+    return types.WorkspaceEdit(changes={target.uri: [types.TextEdit(where, redacted)]})
+
+
+def redaction_target(document: TextDocument, target: Target) -> tuple[types.Range, str]:
+    """What `/redact` replaces, and the text to redact: the selection; else a typed
+    `/redact text` line (by the redacted text), or a bare `/redact` line with the paragraph
+    above it; else the cursor's paragraph."""
+    lines = document.lines
+    if target.selection:
+        l0, c0, l1, c1 = target.selection
+        where = types.Range(types.Position(l0, c0), types.Position(l1, c1))
+        return where, document.text_in_client_range(where)
+    if target.replace:
+        line = target.first
+        typed = slash_command_at(lines[line])
+        if typed and typed[1]:
+            return _line_range(document, line, line), typed[1]
+        first = paragraph_at(list(lines), line - 1)[0] if line else line
+        where = types.Range(types.Position(first, 0), types.Position(line + 1, 0))
+        if line + 1 >= len(lines):
+            where.end = _line_range(document, line, line).end
+        return where, "".join(lines[first:line])
+    where = _line_range(document, target.first, target.last)
+    return where, document.text_in_client_range(where)
+
+
+def _line_range(document: TextDocument, first: int, last: int) -> types.Range:
+    """Lines `first..last` without the last line's line break."""
+    end = len(document.lines[last].rstrip("\r\n"))
+    finish = document.position_to_client_units(ServerTextPosition(last, end))
+    return types.Range(types.Position(first, 0), finish)

@@ -63,6 +63,7 @@ class ChatxServer(LanguageServer):
         self.settings = Settings.model_validate({})
         self.daemon: Daemon | None = None
         self.selections: dict[str, types.Range] = {}
+        self.scans: dict[str, asyncio.Task[None]] = {}  # Policy Shield scan waiting, per document
         self.pending_warnings: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
 

@@ -1,14 +1,17 @@
-"""textDocument/hover: the indexed passages related to the word, phrase or selection."""
+"""textDocument/hover: on a Policy Shield pseudonym, what it stands for (from this machine's own
+records); elsewhere, the indexed passages related to the word, phrase or selection."""
 
 from __future__ import annotations
 
 import asyncio
 
 from lsprotocol import types
+from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from chatx.editing import Span, phrase_at
 from chatx.lsp.context import ChatxServer, guarded
 from chatx.render import hover_markdown
+from chatx.shield.pseudonyms import token_at
 
 MIN_QUERY_CHARS = 3
 
@@ -32,10 +35,41 @@ def hover_query(ls: ChatxServer, params: types.HoverParams) -> Span | None:
     return span
 
 
+async def pseudonym_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | None:
+    """What the pseudonym under the cursor replaced, if this machine redacted it."""
+    assert ls.daemon is not None
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    position = document.position_from_client_units(params.position)
+    if position.line >= len(document.lines):
+        return None
+    line = document.lines[position.line]
+    found = token_at(line, position.character)
+    if found is None:
+        return None
+    token, start, end = found
+    daemon = ls.daemon
+    revealed = await asyncio.to_thread(lambda: daemon.shield().reveal_token(token))
+    if revealed is None:
+        return None
+    kind, value = revealed
+    text = f"`{token}` → **{value}** ({kind})\n\n_ChatX Policy Shield: local mapping, never sent._"
+    where = document.range_to_client_units(
+        ServerTextRange(
+            ServerTextPosition(position.line, start), ServerTextPosition(position.line, end)
+        )
+    )
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), where)
+
+
 @guarded(lambda: None)
 async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | None:
-    """Top related chunks as Markdown; None when nothing clears the similarity bar."""
-    if ls.daemon is None or ls.settings.hover_results == 0:
+    """A pseudonym's local meaning; else top related chunks as Markdown, or None when
+    nothing clears the similarity bar."""
+    if ls.daemon is None:
+        return None
+    if (revealed := await pseudonym_hover(ls, params)) is not None:
+        return revealed
+    if ls.settings.hover_results == 0:
         return None
     span = hover_query(ls, params)
     if span is None:

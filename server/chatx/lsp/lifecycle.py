@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from chatx.config import resolve_settings
 from chatx.daemon import Daemon, Folder
+from chatx.lsp import diagnostics
 from chatx.lsp.context import ChatxServer
 from chatx.lsp.progress import IndexProgress
 from chatx.models import IndexSummary
@@ -84,6 +85,8 @@ async def index_with_progress(
             f"{summary.files_indexed} indexed, {summary.files_unchanged} unchanged, "
             f"{summary.files_failed} failed in {summary.seconds:.1f} s{cancelled}"
         )
+    if summary.files_indexed:
+        diagnostics.refresh(ls)  # the participants the shield knows may have changed
     return summary
 
 
@@ -102,6 +105,7 @@ async def on_did_change_configuration(
         options = answer[0] if answer else None
     for warning in apply_settings(ls, options):
         ls.show(f"ChatX settings: {warning}")
+    diagnostics.refresh(ls)
     if ls.daemon and ls.daemon.update_settings(ls.settings):
         for folder in ls.daemon.folders:
             ls.daemon.spawn(index_with_progress(ls, folder), f"reindex {folder.root}")
@@ -116,8 +120,9 @@ def on_did_save(ls: ChatxServer, params: types.DidSaveTextDocumentParams) -> Non
 
 
 def on_did_close(ls: ChatxServer, params: types.DidCloseTextDocumentParams) -> None:
-    """Forget the document's last selection."""
+    """Forget the document's last selection and its Policy Shield diagnostics."""
     ls.selections.pop(params.text_document.uri, None)
+    diagnostics.clear(ls, params.text_document.uri)
 
 
 async def on_shutdown(ls: ChatxServer, params: None) -> None:

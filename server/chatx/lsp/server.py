@@ -6,7 +6,7 @@ import logging
 
 from lsprotocol import types
 
-from chatx.lsp import code_actions, commands, completion, hover, lifecycle
+from chatx.lsp import code_actions, commands, completion, diagnostics, hover, lifecycle
 from chatx.lsp.context import ChatxServer
 from chatx.lsp.logs import forward_logs
 
@@ -19,6 +19,8 @@ def create_server() -> ChatxServer:
     ls.feature(types.INITIALIZE)(lifecycle.on_initialize)
     ls.feature(types.INITIALIZED)(lifecycle.on_initialized)
     ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(lifecycle.on_did_change_configuration)
+    ls.feature(types.TEXT_DOCUMENT_DID_OPEN)(diagnostics.on_did_open)
+    ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(diagnostics.on_did_change)
     ls.feature(types.TEXT_DOCUMENT_DID_SAVE)(lifecycle.on_did_save)
     ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)(lifecycle.on_did_close)
     ls.feature(types.SHUTDOWN)(lifecycle.on_shutdown)

@@ -81,6 +81,8 @@ _NOT_PHONE = re.compile(
     r"|\d{1,3}(?:\.\d{1,3}){3}|\d{1,4}(?:\.\d{1,3}){1,2}"
 )
 MIN_PHONE_DIGITS = 7
+MAX_NATIONAL_DIGITS = 12  # longer digit runs are card, account or order numbers
+MAX_E164_DIGITS = 15
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
 
 
@@ -94,14 +96,14 @@ def phone_detector(
     def phones(text: str) -> Iterator[Finding]:
         for candidate in _PHONE_CANDIDATE.finditer(text):
             raw = candidate.group()
-            if sum(c.isdigit() for c in raw) < MIN_PHONE_DIGITS or _NOT_PHONE.fullmatch(
-                raw.strip("()")
-            ):
+            international = raw.startswith("+")
+            digits = sum(c.isdigit() for c in raw)
+            too_long = digits > (MAX_E164_DIGITS if international else MAX_NATIONAL_DIGITS)
+            if digits < MIN_PHONE_DIGITS or too_long or _NOT_PHONE.fullmatch(raw.strip("()")):
                 continue
             # Widen by a few characters so the matcher sees the context it checks.
             lo = max(0, candidate.start() - 1)
             window = text[lo : candidate.end() + 1]
-            international = raw.startswith("+")
             # A `+` and a country code make a phone number even if its range is unallocated.
             level = min(leniency, phonenumbers.Leniency.POSSIBLE) if international else leniency
             for region in regions[:1] if international else regions:
@@ -249,6 +251,9 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _DIGEST_LENGTHS = (40, 64)
 _ENTROPY = Base64HighEntropyString()
+# Every known key format and every high-entropy token has a run of 16+ such characters:
+# texts without one skip those patterns.
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.:]{16,}")
 
 
 @cache
@@ -272,17 +277,14 @@ def secret_detector(entropy_bits: float = 4.3, hex_bits: float = 3.0) -> Detecto
         if "PRIVATE KEY" in text:
             for m in _PRIVATE_KEY.finditer(text):
                 yield _secret(m.start(), m.group())
+        if not _LONG_TOKEN.search(text):
+            yield from _keyword_secrets(text)
+            return
         for pattern in _known_key_patterns():
             for m in pattern.finditer(text):
                 group = 1 if m.re.groups and m.group(1) else 0
                 yield _secret(m.start(group), m.group(group))
-        lowered = text.lower()
-        if any(hint in lowered for hint in _KEYWORD_HINT):
-            for m in _KEYWORD.finditer(text):
-                group = 1 if m.group(1) else 2
-                value = m.group(group)
-                if not _NOT_A_VALUE.fullmatch(value):
-                    yield _secret(m.start(group), value)
+        yield from _keyword_secrets(text)
         for m in _TOKEN.finditer(text):
             token = m.group()
             if not (any(c.isdigit() for c in token) and any(c.isalpha() for c in token)):
@@ -296,6 +298,17 @@ def secret_detector(entropy_bits: float = 4.3, hex_bits: float = 3.0) -> Detecto
                 yield _secret(m.start(), token)
 
     return secrets
+
+
+def _keyword_secrets(text: str) -> Iterator[Finding]:
+    """Values assigned to, or said of, a password, token, key or secret."""
+    lowered = text.lower()
+    if any(hint in lowered for hint in _KEYWORD_HINT):
+        for m in _KEYWORD.finditer(text):
+            group = 1 if m.group(1) else 2
+            value = m.group(group)
+            if not _NOT_A_VALUE.fullmatch(value):
+                yield _secret(m.start(group), value)
 
 
 def _secret(start: int, value: str) -> Finding:
@@ -367,8 +380,9 @@ _LABELS = re.compile(
 def hard_fail(text: str) -> Iterator[Finding]:
     """Attachments (inline data, attachment markers) and sensitivity labels
     (`Classification: Confidential`, `[RESTRICTED]`): content that never leaves the machine."""
-    for m in _ATTACHMENTS.finditer(text):
-        yield Finding(m.start(), m.end(), "attachment", m.group(), m.group())
+    if "data:" in text or "<attached: " in text or "(file attached)" in text:
+        for m in _ATTACHMENTS.finditer(text):
+            yield Finding(m.start(), m.end(), "attachment", m.group(), m.group())
     if ":" in text or "[" in text or "=" in text:
         for m in _LABELS.finditer(text):
             yield Finding(m.start(), m.end(), "label", m.group(), m.group().strip().casefold())

@@ -52,6 +52,8 @@ _GAP = re.compile(r"\.?[ \t]+")  # between the words of a name: "Dr. Feather", "
 
 def fold(word: str) -> str:
     """A word case-folded and without accents: `García` and `garcia` compare equal."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
@@ -114,6 +116,7 @@ class NameMatcher:
                 "" if kind == "me" else person, kind, single in CASED_ONLY, single in WORD_NAMES
             )
             self.longest = max(self.longest, len(words))
+        self._firsts = frozenset(words[0] for words in self._aliases)
 
     @staticmethod
     def _own(
@@ -131,9 +134,15 @@ class NameMatcher:
         if not self._aliases:
             return
         words = list(_WORD.finditer(text))
+        folded = [fold(w.group()) for w in words]
+        firsts = self._firsts
         i = 0
         while i < len(words):
-            hit = self._longest_at(text, words, i)
+            first = folded[i]
+            if first not in firsts and first.removesuffix("'s") not in firsts:
+                i += 1
+                continue
+            hit = self._longest_at(text, words, folded, i)
             if hit is None:
                 i += 1
                 continue
@@ -144,7 +153,7 @@ class NameMatcher:
             i += n
 
     def _longest_at(
-        self, text: str, words: list[re.Match[str]], i: int
+        self, text: str, words: list[re.Match[str]], folded_words: list[str], i: int
     ) -> tuple[int, int, _Alias] | None:
         for n in range(min(self.longest, len(words) - i), 0, -1):
             if n > 1 and any(
@@ -152,7 +161,7 @@ class NameMatcher:
                 for j in range(i, i + n - 1)
             ):
                 continue
-            folded = [fold(w.group()) for w in words[i : i + n]]
+            folded = folded_words[i : i + n]
             end = words[i + n - 1].end()
             alias = self._aliases.get(tuple(folded))
             if alias is None and folded[-1].endswith("'s"):

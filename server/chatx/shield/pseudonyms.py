@@ -125,3 +125,13 @@ class RevealMap:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def token_at(line: str, column: int) -> tuple[str, int, int] | None:
+    """The pseudonym token of `line` that covers `column`, with its start and end."""
+    if "CN_" not in line and "⟦" not in line and "ME" not in line:
+        return None
+    for m in TOKEN.finditer(line):
+        if m.start() <= column <= m.end():
+            return m.group(), m.start(), m.end()
+    return None

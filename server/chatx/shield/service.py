@@ -149,7 +149,7 @@ class Shield:
     def reveal_token(self, token: str) -> tuple[str, str] | None:
         """`(kind, value)` a pseudonym stands for, from this machine's own records only."""
         if token == "ME":
-            return ("me", ", ".join(sorted(self.people.me)) or "you")
+            return ("me", ", ".join(sorted(self.people.me))) if self.people.me else None
         if token.startswith("CN_"):
             for name in sorted(self.people.participants):
                 finding = Finding(0, len(name), "name", name, person_key(name))
