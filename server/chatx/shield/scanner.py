@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 import phonenumbers
 
@@ -63,6 +64,16 @@ class Scanner:
             self.names.find,
         )
 
+    @cached_property
+    def _handle_words(self) -> list[tuple[str, str, frozenset[str]]]:
+        """`(word, kind, all words of that person)` for names of 4+ letters."""
+        out = []
+        for person in self.people.participants | self.people.me:
+            kind = "me" if person in self.people.me else "name"
+            words = frozenset(w for w in person.casefold().split() if len(w) >= 4)
+            out.extend((word, kind, words) for word in sorted(words - COMMON_WORDS))
+        return out
+
     def scan(self, text: str) -> list[Finding]:
         """Non-overlapping findings in text order; spans inside pseudonym tokens are skipped."""
         found = [f for detect in self._detectors for f in detect(text)]
@@ -91,17 +102,14 @@ class Scanner:
         folded = text.casefold()
         if len(folded) != len(text):
             return  # case folding changed offsets (e.g. ß): the word-based match stands
-        for person in self.people.participants | self.people.me:
-            words = {w for w in person.casefold().split() if len(w) >= 4}
-            for word in words - COMMON_WORDS:
-                start = folded.find(word)
-                while start >= 0:
-                    end = start + len(word)
-                    if _in_handle(folded, start, end, words):
-                        kind = "me" if person in self.people.me else "name"
-                        key = "" if kind == "me" else word
-                        yield Finding(start, end, kind, text[start:end], key)
-                    start = folded.find(word, end)
+        for word, kind, words in self._handle_words:
+            start = folded.find(word)
+            while start >= 0:
+                end = start + len(word)
+                if _in_handle(folded, start, end, words):
+                    key = "" if kind == "me" else word
+                    yield Finding(start, end, kind, text[start:end], key)
+                start = folded.find(word, end)
 
 
 def _in_handle(folded: str, start: int, end: int, words: set[str]) -> bool:

@@ -87,6 +87,12 @@ class Shield:
 
     def redact(self, text: str) -> Redaction:
         """`text` with every finding replaced by its pseudonym (recorded in the reveal map)."""
+        result = self._redact(text)
+        if self.reveal is not None and result.findings:
+            self.reveal.record(zip(result.tokens, result.findings, strict=True))
+        return result
+
+    def _redact(self, text: str) -> Redaction:
         findings = self.scanner.scan(text)
         if not findings:
             return Redaction(text, [], [])
@@ -98,8 +104,6 @@ class Shield:
             parts.append(token)
             last = finding.end
         parts.append(text[last:])
-        if self.reveal is not None:
-            self.reveal.record(zip(tokens, findings, strict=True))
         return Redaction("".join(parts), findings, tokens)
 
     def redact_message(self, message: Message) -> Message:
@@ -174,14 +178,18 @@ class Shield:
         residual: Counter[str] = Counter()
         hard: Counter[str] = Counter({"attachment": attachments} if attachments else {})
         outputs: list[str] = []
+        replaced: list[tuple[str, Finding]] = []
         characters = 0
         for text in texts:
             characters += len(text)
-            result = self.redact(text)
+            result = self._redact(text)
+            replaced.extend(zip(result.tokens, result.findings, strict=True))
             outputs.append(result.text)
             redacted.update(f.kind for f in result.findings)
             residual.update(f.kind for f in rescan.scan(result.text))
             hard.update(_hard_fail_tokens(result.text))
+        if self.reveal is not None:
+            self.reveal.record(replaced)
         by_kind = {
             kind: _coverage(redacted[kind] + residual[kind], redacted[kind])
             for kind in sorted(set(redacted) | set(residual))
