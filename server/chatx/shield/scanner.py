@@ -67,7 +67,7 @@ class Scanner:
     @cached_property
     def _handle_words(self) -> list[tuple[str, str, frozenset[str]]]:
         """`(word, kind, all words of that person)` for names of 4+ letters."""
-        out = []
+        out: list[tuple[str, str, frozenset[str]]] = []
         for person in self.people.participants | self.people.me:
             kind = "me" if person in self.people.me else "name"
             words = frozenset(w for w in person.casefold().split() if len(w) >= 4)
@@ -112,7 +112,7 @@ class Scanner:
                 start = folded.find(word, end)
 
 
-def _in_handle(folded: str, start: int, end: int, words: set[str]) -> bool:
+def _in_handle(folded: str, start: int, end: int, words: frozenset[str]) -> bool:
     """True unless the name sits inside a plain word whose other letters are not a name."""
     lo, hi = start, end
     while lo > 0 and folded[lo - 1].isalpha():
