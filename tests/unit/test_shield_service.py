@@ -226,3 +226,26 @@ def test_reveal_map_keeps_first_value(tmp_path: Path) -> None:
     reveal.record([("⟦TKN:email:12345678⟧", Finding(0, 3, "email", "other", "other"))])
     assert reveal.lookup("⟦TKN:email:12345678⟧") == ("email", "a@b.io")
     reveal.close()
+
+
+def test_token_at_and_diagnostic_positions_in_utf16() -> None:
+    from lsprotocol import types
+    from pygls.workspace import TextDocument
+
+    from chatx.lsp.diagnostics import shield_diagnostics
+    from chatx.shield.pseudonyms import token_at
+
+    line = "ask CN_0a1b2c or ⟦TKN:email:0123abcd⟧ now"
+    assert token_at(line, 5) == ("CN_0a1b2c", 4, 13)
+    assert token_at(line, 20) == ("⟦TKN:email:0123abcd⟧", 17, 37)
+    assert token_at(line, 1) is None
+
+    text = "🎉 done\nmail 🎉 priya@example.com\n"
+    document = TextDocument("file:///x.md", text)
+    shield = Shield(PEOPLE, b"p" * 32)
+    [diagnostic] = shield_diagnostics(
+        shield, text, document.lines, document.position_codec, types.DiagnosticSeverity.Hint
+    )
+    # UTF-16: the emoji before the address counts two code units
+    assert diagnostic.range == types.Range(types.Position(1, 8), types.Position(1, 25))
+    assert diagnostic.code == "email" and diagnostic.severity == types.DiagnosticSeverity.Hint
