@@ -3,38 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
+from tests.clirun import chatx, schema
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def schema(name: str) -> dict[str, Any]:
-    return json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
-
-
-def chatx(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        # any attempt to reach the network fails fast instead of hanging
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "HTTP_PROXY": "http://127.0.0.1:9",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "chatx", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
+from tests.clirun import chatx, schema
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "shield" / "labelled.jsonl"
 
 
-def schema(name: str) -> dict[str, Any]:
-    return json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
-
-
-def chatx(
-    *args: str, shield_dir: Path, stdin: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CHATX_SHIELD_DIR": str(shield_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "chatx", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        cwd=cwd,
-        timeout=300,
-    )
+def run(*args: str, shield_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return chatx(*args, stdin=stdin, env={"CHATX_SHIELD_DIR": str(shield_dir)})
 
 
 def test_redact_a_whatsapp_export_to_canonical_jsonl(corpus: Path, tmp_path: Path) -> None:
     export = corpus / "whatsapp" / "langchain_ios_12h.txt"
     report_path = tmp_path / "report.json"
-    done = chatx("redact", str(export), "--report", str(report_path), shield_dir=tmp_path / "s")
+    done = run("redact", str(export), "--report", str(report_path), shield_dir=tmp_path / "s")
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == 12
@@ -57,22 +40,22 @@ def test_redact_a_whatsapp_export_to_canonical_jsonl(corpus: Path, tmp_path: Pat
 
 def test_redact_stdin_text(tmp_path: Path) -> None:
     text = "Mail ops@example.com from 10.0.4.17; card 4111 1111 1111 1111.\n"
-    done = chatx("redact", "-", shield_dir=tmp_path / "s", stdin=text)
+    done = run("redact", "-", shield_dir=tmp_path / "s", stdin=text)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Mail ⟦TKN:email:")
     assert "example.com" not in done.stdout and "4111" not in done.stdout
-    again = chatx("redact", "-", shield_dir=tmp_path / "s", stdin=text)
+    again = run("redact", "-", shield_dir=tmp_path / "s", stdin=text)
     assert again.stdout == done.stdout  # same salt, same output
-    other = chatx("redact", "-", shield_dir=tmp_path / "other", stdin=text)
+    other = run("redact", "-", shield_dir=tmp_path / "other", stdin=text)
     assert other.stdout != done.stdout
 
 
 def test_preflight_exit_codes_and_problem(tmp_path: Path) -> None:
-    clean = chatx("preflight", "-", "--json", shield_dir=tmp_path, stdin="Call +1 415 555 2671")
+    clean = run("preflight", "-", "--json", shield_dir=tmp_path, stdin="Call +1 415 555 2671")
     assert clean.returncode == 0, clean.stderr
     assert json.loads(clean.stdout)["passed"] is True
 
-    blocked = chatx(
+    blocked = run(
         "--error-format",
         "json",
         "preflight",
@@ -92,14 +75,14 @@ def test_preflight_exit_codes_and_problem(tmp_path: Path) -> None:
 def test_preflight_strict_blocks_what_only_the_wider_scan_sees(tmp_path: Path) -> None:
     # an unallocated national number: not a valid phone, but a possible one
     text = "ring 1 999 555 0100 tonight"
-    assert chatx("preflight", "-", shield_dir=tmp_path, stdin=text).returncode == 0
-    strict = chatx("preflight", "-", "--strict", shield_dir=tmp_path, stdin=text)
+    assert run("preflight", "-", shield_dir=tmp_path, stdin=text).returncode == 0
+    strict = run("preflight", "-", "--strict", shield_dir=tmp_path, stdin=text)
     assert strict.returncode == 2
     assert "phone x1" in strict.stderr
 
 
 def test_preflight_labelled_reports_coverage(tmp_path: Path) -> None:
-    done = chatx("preflight", str(FIXTURE), "--labelled", "--json", shield_dir=tmp_path)
+    done = run("preflight", str(FIXTURE), "--labelled", "--json", shield_dir=tmp_path)
     report = json.loads(done.stdout)
     jsonschema.validate(report, schema("redaction_report"))
     assert report["mode"] == "labelled" and report["coverage"] >= 0.995
@@ -110,7 +93,7 @@ def test_preflight_labelled_reports_coverage(tmp_path: Path) -> None:
 def test_secrets_files_are_never_read(tmp_path: Path) -> None:
     env_file = tmp_path / ".env.local"
     env_file.write_text("API_KEY=sk-ant-api03-Xk29fJq83LmZp0Qw7RtYv5Bn1Cx4Dz6Ea8Gh2Ik\n")
-    done = chatx("redact", str(env_file), shield_dir=tmp_path / "s")
+    done = run("redact", str(env_file), shield_dir=tmp_path / "s")
     assert done.returncode == 2
     assert "never read" in done.stderr and "sk-ant" not in done.stdout + done.stderr
 
@@ -124,7 +107,7 @@ def test_workspace_participants_are_redacted_and_the_salt_is_never_indexed(
         REPO / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
     )
     shield_dir = tmp_path / "shield"
-    assert chatx("index", str(ws), shield_dir=shield_dir).returncode == 0
+    assert run("index", str(ws), shield_dir=shield_dir).returncode == 0
     from chatx.index.rows import ChunkRows
 
     rows = ChunkRows(ws / ".claude-context" / "chunks.sqlite")
@@ -133,8 +116,8 @@ def test_workspace_participants_are_redacted_and_the_salt_is_never_indexed(
     assert people
     name = people[0]
     text = f"Ask {name.split()[0].lower()} about it, and {name}."
-    plain = chatx("redact", "-", shield_dir=shield_dir, stdin=text)
-    known = chatx("redact", "-", "--workspace", str(ws), shield_dir=shield_dir, stdin=text)
+    plain = run("redact", "-", shield_dir=shield_dir, stdin=text)
+    known = run("redact", "-", "--workspace", str(ws), shield_dir=shield_dir, stdin=text)
     assert plain.stdout == text
     assert name not in known.stdout and known.stdout.count("CN_") == 2
     salt = (shield_dir / "shield.salt").read_bytes()

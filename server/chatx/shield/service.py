@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatx.models import KindCoverage, Message, RedactionReport
@@ -172,61 +172,38 @@ class Shield:
     ) -> tuple[list[str], RedactionReport]:
         """Redact `texts`, re-scan the output and report; `attachments` counts attached files
         that travel with the texts (they never pass)."""
-        started = time.perf_counter()
-        rescan = self.paranoid if strict else self.scanner
-        redacted: Counter[str] = Counter()
-        residual: Counter[str] = Counter()
-        hard: Counter[str] = Counter({"attachment": attachments} if attachments else {})
+        tally = _Tally(rescan=self.paranoid if strict else self.scanner)
+        tally.hard["attachment"] += attachments
         outputs: list[str] = []
         replaced: list[tuple[str, Finding]] = []
-        characters = 0
         for text in texts:
-            characters += len(text)
             result = self._redact(text)
             replaced.extend(zip(result.tokens, result.findings, strict=True))
             outputs.append(result.text)
-            redacted.update(f.kind for f in result.findings)
-            residual.update(f.kind for f in rescan.scan(result.text))
-            hard.update(_hard_fail_tokens(result.text))
+            tally.add(text, result)
         if self.reveal is not None:
             self.reveal.record(replaced)
+        redacted, residual = tally.redacted, tally.residual
         by_kind = {
             kind: _coverage(redacted[kind] + residual[kind], redacted[kind])
             for kind in sorted(set(redacted) | set(residual))
         }
-        report = _report(
-            source=source,
-            mode="rescan",
-            strict=strict,
-            records=len(outputs),
-            characters=characters,
-            redacted=redacted,
-            residual=residual,
-            hard=hard,
-            by_kind=by_kind,
-            started=started,
-        )
-        return outputs, report
+        return outputs, tally.report(source, "rescan", strict, by_kind)
 
     def coverage(
         self, records: Sequence[LabelledRecord], *, strict: bool = False, source: str | None = None
     ) -> RedactionReport:
         """Coverage against labelled spans: a label counts as removed when every letter and
         digit of it lies inside a replaced span. Each record's own people are added."""
-        started = time.perf_counter()
+        tally = _Tally(rescan=self.scanner)
         expected: Counter[str] = Counter()
         removed: Counter[str] = Counter()
-        redacted: Counter[str] = Counter()
-        residual: Counter[str] = Counter()
-        hard: Counter[str] = Counter()
         over = 0
         for record in records:
             shield = self._for_record(record)
             result = shield.redact(record.text)
-            rescan = shield.paranoid if strict else shield.scanner
-            redacted.update(f.kind for f in result.findings)
-            residual.update(f.kind for f in rescan.scan(result.text))
-            hard.update(_hard_fail_tokens(result.text))
+            tally.rescan = shield.paranoid if strict else shield.scanner
+            tally.add(record.text, result)
             covered = _covered(record.text, result.findings)
             for label in record.labels:
                 expected[label.kind] += 1
@@ -237,19 +214,7 @@ class Shield:
                 for f in result.findings
             )
         by_kind = {kind: _coverage(expected[kind], removed[kind]) for kind in sorted(expected)}
-        return _report(
-            source=source,
-            mode="labelled",
-            strict=strict,
-            records=len(records),
-            characters=sum(len(r.text) for r in records),
-            redacted=redacted,
-            residual=residual,
-            hard=hard,
-            by_kind=by_kind,
-            started=started,
-            over_redacted=over,
-        )
+        return tally.report(source, "labelled", strict, by_kind, over_redacted=over)
 
     def _for_record(self, record: LabelledRecord) -> Shield:
         if not record.participants and not record.me:
@@ -313,39 +278,55 @@ def _coverage(expected: int, removed: int) -> KindCoverage:
     )
 
 
-def _report(
-    *,
-    source: str | None,
-    mode: str,
-    strict: bool,
-    records: int,
-    characters: int,
-    redacted: Counter[str],
-    residual: Counter[str],
-    hard: Counter[str],
-    by_kind: dict[str, KindCoverage],
-    started: float,
-    over_redacted: int | None = None,
-) -> RedactionReport:
-    expected = sum(k.expected for k in by_kind.values())
-    removed = sum(k.removed for k in by_kind.values())
-    coverage = removed / expected if expected else 1.0
-    threshold = STRICT_THRESHOLD if strict else THRESHOLD
-    return RedactionReport.model_validate(
-        {
-            "source": source,
-            "mode": mode,
-            "strict": strict,
-            "threshold": threshold,
-            "records": records,
-            "characters": characters,
-            "redacted": dict(sorted(redacted.items())),
-            "residual": dict(sorted(residual.items())),
-            "hard_fail": {k: n for k, n in sorted(hard.items()) if n},
-            "by_kind": by_kind,
-            "coverage": round(coverage, 6),
-            "over_redacted": over_redacted,
-            "passed": coverage >= threshold and not residual and not any(hard.values()),
-            "took_ms": round((time.perf_counter() - started) * 1000, 3),
-        }
-    )
+@dataclass
+class _Tally:
+    """What a preflight or coverage run counted, turned into its report at the end."""
+
+    rescan: Scanner
+    redacted: Counter[str] = field(default_factory=Counter)
+    residual: Counter[str] = field(default_factory=Counter)
+    hard: Counter[str] = field(default_factory=Counter)
+    records: int = 0
+    characters: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, original: str, result: Redaction) -> None:
+        """Count one redacted text and what the re-scan still finds in it."""
+        self.records += 1
+        self.characters += len(original)
+        self.redacted.update(f.kind for f in result.findings)
+        self.residual.update(f.kind for f in self.rescan.scan(result.text))
+        self.hard.update(_hard_fail_tokens(result.text))
+
+    def report(
+        self,
+        source: str | None,
+        mode: str,
+        strict: bool,
+        by_kind: dict[str, KindCoverage],
+        over_redacted: int | None = None,
+    ) -> RedactionReport:
+        """The report; it passes when coverage clears the threshold and nothing is left."""
+        expected = sum(k.expected for k in by_kind.values())
+        removed = sum(k.removed for k in by_kind.values())
+        coverage = removed / expected if expected else 1.0
+        threshold = STRICT_THRESHOLD if strict else THRESHOLD
+        hard = {k: n for k, n in sorted(self.hard.items()) if n}
+        return RedactionReport.model_validate(
+            {
+                "source": source,
+                "mode": mode,
+                "strict": strict,
+                "threshold": threshold,
+                "records": self.records,
+                "characters": self.characters,
+                "redacted": dict(sorted(self.redacted.items())),
+                "residual": dict(sorted(self.residual.items())),
+                "hard_fail": hard,
+                "by_kind": by_kind,
+                "coverage": round(coverage, 6),
+                "over_redacted": over_redacted,
+                "passed": coverage >= threshold and not self.residual and not hard,
+                "took_ms": round((time.perf_counter() - self.started) * 1000, 3),
+            }
+        )
