@@ -18,16 +18,17 @@ $(PY):
 # torch first, pinned: 2.13.0 is the CPU build on this machine; anything else pulls CUDA.
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e .
+	$(PIP) install -e '.[local]'
 	@touch $@
 
 $(DEVSTAMP): $(STAMP)
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,local]'
 	@touch $@
 
 run: $(STAMP)
 	$(VENV)/bin/chatx index examples/workspace
 	$(VENV)/bin/chatx query "$(QUESTION)" --workspace examples/workspace --k 3
+	$(VENV)/bin/chatx ask "$(QUESTION)" --workspace examples/workspace
 
 test: $(DEVSTAMP) vscode
 	$(PY) -m pytest -q tests
@@ -47,6 +48,7 @@ bench: $(DEVSTAMP)
 	$(PY) bench/cold_query_bench.py
 	$(PY) bench/lsp_bench.py --chunks 100000
 	$(PY) bench/shield_bench.py --messages 100000
+	$(PY) bench/route_bench.py
 
 schemas: $(STAMP)
 	$(PY) -m chatx.schemas schemas

@@ -13,6 +13,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # The Policy Shield's salt and reveal map: never the user's own, for any process tests start.
 os.environ.setdefault("CHATX_SHIELD_DIR", tempfile.mkdtemp(prefix="chatx-shield-"))
+# Model backends: no real Ollama server or cloud key may leak in from the machine; tests that
+# need one start a stand-in (tests/standins) and point the official clients at it.
+os.environ["OLLAMA_HOST"] = "127.0.0.1:9"
+for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+    os.environ.pop(_name, None)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

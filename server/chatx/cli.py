@@ -1,4 +1,5 @@
-"""The `chatx` command line: index, query, status, extract, redact, preflight, serve."""
+"""The `chatx` command line: index, query, status, extract, redact, preflight, the model-backed
+actions (ask, summarize, reply, plan-slice, tdd-loop, security-review), ledger, serve."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from exc
+
+
+ACTION_HELP = {
+    "ask": "answer a question from the index, with citations",
+    "summarize": "summarise a thread or document section",
+    "reply": "draft a reply to a chat message",
+    "plan-slice": "a short plan with risks and a test checklist",
+    "tdd-loop": "failing tests first for some code (prints the test file)",
+    "security-review": "check text or code for secrets, personal data, unsafe shell/network use",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preflight.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    for action, about in ACTION_HELP.items():
+        command = sub.add_parser(action, help=about)
+        command.add_argument(
+            "text", help="the question" if action == "ask" else "the text, a file, or - for stdin"
+        )
+        command.add_argument("--workspace", type=Path, default=Path("."))
+        command.add_argument("--backend", choices=["auto", "local", "cloud"])
+        command.add_argument(
+            "--allow-cloud", action="store_true", default=None, help="let this call use Claude"
+        )
+        command.add_argument("--json", action="store_true")
+        if action == "reply":
+            command.add_argument("--tone", default="friendly and concise")
+            command.add_argument("--before", default="", help="the earlier turns (text or file)")
+
+    ledger = sub.add_parser("ledger", help="summarise the token ledger of model calls")
+    ledger.add_argument("--workspace", type=Path, default=Path("."))
+    ledger.add_argument("--since", type=_date, help="only calls on or after this day")
+    ledger.add_argument("--json", action="store_true")
+
     serve = sub.add_parser("serve", help="the language server an editor starts (stdio)")
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     serve.add_argument("--tcp", action="store_true", help="listen on 127.0.0.1 instead")
@@ -112,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "redact": _redact,
         "preflight": _preflight,
         "serve": _serve,
+        "ledger": _ledger,
+        **dict.fromkeys(ACTION_HELP, _action),
     }
     try:
         return handlers[args.command](args)
@@ -275,4 +308,73 @@ def _preflight(args: argparse.Namespace) -> int:
 
         print_redaction_report(report)
     require_pass(report)
+    return 0
+
+
+def _text_arg(value: str, workspace: Path) -> tuple[str, str | None]:
+    """The text of an argument that may be `-` (stdin) or a file, and the file's path."""
+    if value == "-":
+        return sys.stdin.read(), None
+    path = Path(value)
+    if len(value) < 4096 and "\n" not in value and path.is_file():
+        from chatx.shield.sources import read_input
+
+        text = read_input(value, None).text
+        try:
+            shown = path.resolve().relative_to(workspace).as_posix()
+        except ValueError:
+            shown = path.as_posix()
+        return text, shown
+    return value, None
+
+
+def _action(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from chatx.assistant import ActionInput, workspace_assistant
+    from chatx.config import load_settings
+
+    workspace = _workspace(args.workspace)
+    text, path = (args.text, None) if args.command == "ask" else _text_arg(args.text, workspace)
+    before = _text_arg(args.before, workspace)[0] if getattr(args, "before", "") else ""
+    request = ActionInput(
+        args.command, text, path, before, getattr(args, "tone", "friendly and concise")
+    )
+    assistant = workspace_assistant(workspace, load_settings(workspace))
+
+    async def run() -> object:
+        try:
+            return await assistant.run(request, args.backend, args.allow_cloud)
+        finally:
+            await assistant.aclose()
+
+    result = asyncio.run(run())
+    if args.json:
+        _emit(result)  # type: ignore[arg-type]
+    else:
+        from chatx.cli_output import print_action_result
+
+        print_action_result(result)  # type: ignore[arg-type]
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from chatx.index.indexer import state_dir
+    from chatx.llm.ledger import Ledger, summarise
+
+    workspace = _workspace(args.workspace)
+    since = datetime.combine(args.since, datetime.min.time()).timestamp() if args.since else None
+    ledger = Ledger(state_dir(workspace))
+    try:
+        summary = summarise(ledger.entries(since))
+    finally:
+        ledger.close()
+    if args.json:
+        _emit(summary)
+    else:
+        from chatx.cli_output import print_ledger
+
+        print_ledger(summary)
     return 0

@@ -11,7 +11,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from chatx.index.indexer import Progress as ProgressCallback
-from chatx.models import IndexSummary, QueryResult, RedactionReport, StatusReport
+from chatx.models import (
+    ActionResult,
+    IndexSummary,
+    LedgerSummary,
+    QueryResult,
+    RedactionReport,
+    StatusReport,
+)
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -104,3 +111,53 @@ def print_redaction_report(report: RedactionReport) -> None:
         f"{report.records} records: {verdict}",
         markup=False,
     )
+
+
+def print_action_result(result: ActionResult) -> None:
+    """The answer, its sources as `[n] path:line`, the proposed file, and the route taken."""
+    out.print(result.answer, markup=False)
+    if result.file is not None:
+        out.print(f"\n--- {result.file.path} (new file) ---", markup=False)
+        out.print(result.file.text, markup=False, end="")
+    if result.citations:
+        out.print("\nSources:", markup=False)
+    for number, cite in enumerate(result.citations, start=1):
+        lines = f"{cite.line_start}-{cite.line_end}" if cite.line_end > cite.line_start else ""
+        out.print(f"  [{number}] {cite.source}:{lines or cite.line_start}", markup=False)
+    route = result.route
+    model = f" {route.model}" if route.model else ""
+    cached = ", cached" if result.cache_hit else ""
+    confidence = f", confidence {result.confidence:.2f}" if result.confidence is not None else ""
+    line = (
+        f"route: {route.backend}{model} — {route.reason} ({result.tokens_in} in / "
+        f"{result.tokens_out} out, {result.took_ms:.0f} ms{confidence}{cached})"
+    )
+    out.print()
+    out.print(line, style="dim", markup=False)
+
+
+def print_ledger(summary: LedgerSummary) -> None:
+    """Totals, a row per backend and model, and the routing reasons."""
+    out.print(
+        f"{summary.calls} calls, {summary.tokens_in} tokens in, {summary.tokens_out} out, "
+        f"{summary.cache_hits} cache hits, {summary.escalations} escalated",
+        markup=False,
+    )
+    if not summary.groups:
+        return
+    table = Table("backend", "model", "calls", "cached", "failed", "in", "out", "p50 ms", "p95 ms")
+    for g in summary.groups:
+        table.add_row(
+            g.backend,
+            g.model,
+            str(g.calls),
+            str(g.cache_hits),
+            str(g.failures),
+            str(g.tokens_in),
+            str(g.tokens_out),
+            f"{g.latency_p50_ms:.0f}",
+            f"{g.latency_p95_ms:.0f}",
+        )
+    out.print(table)
+    for reason, count in summary.reasons.items():
+        out.print(f"  {count:>5}  {reason}", markup=False)

@@ -107,7 +107,75 @@ class Settings(BaseModel):
         description="Quiet time after an edit before a document is scanned again.",
     )
 
-    @field_validator("shield_names", "shield_me", "shield_regions", mode="before")
+    allow_cloud: bool = Field(
+        False,
+        alias="allowCloud",
+        description="Let model-backed actions escalate to Claude (with a key, and only what "
+        "passes the Policy Shield preflight).",
+    )
+    backend: Literal["auto", "local", "cloud"] = Field(
+        "auto", description="auto: local first, escalate when needed; local or cloud: only that."
+    )
+    local_backend: Literal["auto", "ollama", "llamacpp"] = Field(
+        "auto",
+        alias="localBackend",
+        description="The local model: Ollama when its server answers, else the embedded Gemma.",
+    )
+    ollama_model: str = Field(
+        "gemma3:4b", alias="ollamaModel", description="Model tag used on the Ollama server."
+    )
+    ollama_host: str | None = Field(
+        None, alias="ollamaHost", description="Ollama server; default `OLLAMA_HOST` or local."
+    )
+    ollama_context: int = Field(
+        8192, alias="ollamaContext", ge=512, description="Context window asked of Ollama."
+    )
+    llamacpp_context: int = Field(
+        4096, alias="llamacppContext", ge=512, le=32768, description="Embedded model window."
+    )
+    cloud_model: str = Field(
+        "claude-sonnet-5-5", alias="cloudModel", description="Claude model for escalation."
+    )
+    heavy_model: str = Field(
+        "claude-opus-5-5", alias="heavyModel", description="Claude model for heavy reasoning."
+    )
+    heavy_actions: list[str] = Field(
+        default_factory=lambda: ["plan-slice", "tdd-loop", "security-review"],
+        alias="heavyActions",
+        description="Actions that go to the heavy cloud model when the cloud is allowed.",
+    )
+    confidence_tau: float = Field(
+        0.7, alias="confidenceTau", ge=0, le=1, description="Escalate below this confidence."
+    )
+    confidence_low: float = Field(
+        0.62, alias="confidenceLow", ge=0, le=1, description="Threshold after a kept answer."
+    )
+    confidence_high: float = Field(
+        0.78, alias="confidenceHigh", ge=0, le=1, description="Threshold after an escalation."
+    )
+    max_context_files: int = Field(
+        8, alias="maxContextFiles", ge=1, description="Escalate when the context spans more."
+    )
+    max_output_tokens: int = Field(
+        800, alias="maxOutputTokens", ge=16, le=8192, description="Output cap per model call."
+    )
+    request_timeout_s: float = Field(
+        60.0, alias="requestTimeoutS", gt=0, le=600, description="Ceiling per request."
+    )
+    retry_attempts: int = Field(
+        4, alias="retryAttempts", ge=1, le=10, description="Attempts on transient errors."
+    )
+    retry_max_delay_s: float = Field(
+        8.0, alias="retryMaxDelayS", ge=0, description="Backoff ceiling between attempts."
+    )
+    local_concurrency: int = Field(
+        1, alias="localConcurrency", ge=1, description="Concurrent local model calls."
+    )
+    cloud_concurrency: int = Field(
+        4, alias="cloudConcurrency", ge=1, description="Concurrent cloud model calls."
+    )
+
+    @field_validator("shield_names", "shield_me", "shield_regions", "heavy_actions", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):

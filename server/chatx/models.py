@@ -207,3 +207,78 @@ class RedactionReport(_Model):
     )
     passed: bool
     took_ms: float
+
+
+class Route(_Model):
+    """Where a model-backed request went, and why."""
+
+    backend: str = Field(description="ollama, llamacpp, anthropic, or extractive (no model).")
+    model: str | None = Field(description="The model id; None for an extractive answer.")
+    reason: str = Field(description="Why this backend, in words a person can read.")
+    escalated: bool = Field(description="True when the request went to the cloud.")
+
+
+class FileEdit(_Model):
+    """A new file an action proposes (for `/tdd-loop`: the failing tests)."""
+
+    path: str = Field(description="Workspace-relative path of the file to create.")
+    text: str
+
+
+class ActionResult(_Model):
+    """Output contract of `chatx ask|summarize|reply|plan-slice|tdd-loop|security-review --json`."""
+
+    action: str
+    answer: str
+    citations: list[QueryCitation]
+    route: Route
+    tokens_in: int
+    tokens_out: int
+    took_ms: float
+    cache_hit: bool
+    confidence: float | None = Field(
+        default=None, description="The local answer's confidence, when a local model answered."
+    )
+    file: FileEdit | None = None
+
+
+class LedgerEntry(_Model):
+    """One model call in the token ledger."""
+
+    at: float = Field(description="Unix time of the call.")
+    action: str
+    backend: str
+    model: str
+    reason: str
+    escalated: bool
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    cache_hit: bool
+    outcome: str = Field(description="ok, or the error kind (timeout, rate-limited, ...).")
+
+
+class LedgerGroup(_Model):
+    """Ledger totals of one backend and model."""
+
+    backend: str
+    model: str
+    calls: int
+    cache_hits: int
+    failures: int
+    tokens_in: int
+    tokens_out: int
+    latency_p50_ms: float = Field(description="Median latency of calls the cache did not answer.")
+    latency_p95_ms: float
+
+
+class LedgerSummary(_Model):
+    """Output contract of `chatx ledger --json`."""
+
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cache_hits: int
+    escalations: int
+    groups: list[LedgerGroup]
+    reasons: dict[str, int] = Field(description="Calls per routing reason (figures removed).")

@@ -12,9 +12,11 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from chatx.models import (
+    ActionResult,
     Chunk,
     Citation,
     IndexSummary,
+    LedgerSummary,
     Message,
     Problem,
     QueryResult,
@@ -32,6 +34,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "status-report": StatusReport,
     # named as issue 4 names it
     "redaction_report": RedactionReport,
+    "action-result": ActionResult,
+    "ledger-summary": LedgerSummary,
 }
 
 

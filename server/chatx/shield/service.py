@@ -7,6 +7,7 @@ labels), blocks: the Problem it raises names kinds and counts, never values.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -160,6 +161,17 @@ class Shield:
                 if self._pseudonyms.token(finding) == token:
                     return ("name", name)
         return self.reveal.lookup(token) if self.reveal is not None else None
+
+    def reveal_text(self, text: str) -> str:
+        """`text` with every pseudonym this machine knows replaced by what it stands for
+        (`ME` stays): for the user's own view of a cloud answer, never for what is sent."""
+
+        def real(match: re.Match[str]) -> str:
+            token = match.group(0)
+            found = None if token == "ME" else self.reveal_token(token)
+            return found[1] if found else token
+
+        return TOKEN.sub(real, text)
 
     # -- preflight -----------------------------------------------------------
     def preflight(

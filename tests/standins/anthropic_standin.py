@@ -1,0 +1,132 @@
+"""Test fixture: a stand-in Anthropic Messages API (`POST /v1/messages`, JSON or server-sent
+events) that checks every request body it receives with a preflight of its own: anything a
+re-scan still finds, or any of the `forbidden` raw values, is recorded in `violations`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tests.standins.base import Handler, StandIn, pieces
+
+
+class _AnthropicHandler(Handler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        if self.path.split("?")[0] != "/v1/messages":
+            self._error(404, "not_found_error", "not found")
+            return
+        request = self.body()
+        standin: AnthropicStandIn = self.standin
+        standin.requests.append(request)
+        standin.inspect(request)
+        bearer = (self.headers.get("authorization") or "").removeprefix("Bearer ")
+        if standin.key not in (self.headers.get("x-api-key"), bearer):
+            self._error(401, "authentication_error", "invalid API key")
+            return
+        fault = standin.next_fault()
+        if fault == "429":
+            self._error(429, "rate_limit_error", "rate limited", {"retry-after": "0"})
+            return
+        if fault == "529":
+            self._error(529, "overloaded_error", "overloaded")
+            return
+        if fault == "slow":
+            time.sleep(standin.slow_s)
+        parts = pieces(standin.answer_for(request))
+        usage_in = len(json.dumps(request)) // 4
+        message: dict[str, Any] = {
+            "id": "msg_standin",
+            "type": "message",
+            "role": "assistant",
+            "model": request.get("model"),
+            "content": [{"type": "text", "text": "".join(parts)}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": usage_in, "output_tokens": len(parts)},
+        }
+        if not request.get("stream"):
+            self.send_json(200, message)
+            return
+        self.start_stream("text/event-stream")
+        start = message | {"content": [], "stop_reason": None}
+        start["usage"] = {"input_tokens": usage_in, "output_tokens": 1}
+        self._event("message_start", {"type": "message_start", "message": start})
+        block = {"type": "text", "text": ""}
+        self._event(
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": block},
+        )
+        self._event("ping", {"type": "ping"})
+        for part in parts:
+            delta = {"type": "text_delta", "text": part}
+            self._event(
+                "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+            )
+            if fault == "malformed":
+                self.chunk(b"event: content_block_delta\ndata: {not json\n\n")
+                self.end_stream()
+                return
+        self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
+        end = {"stop_reason": "end_turn", "stop_sequence": None}
+        self._event(
+            "message_delta",
+            {"type": "message_delta", "delta": end, "usage": {"output_tokens": len(parts)}},
+        )
+        self._event("message_stop", {"type": "message_stop"})
+        self.end_stream()
+
+    def _event(self, name: str, data: dict[str, Any]) -> None:
+        self.chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+
+    def _error(
+        self, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+        self.send_json(status, body, headers)
+
+
+class AnthropicStandIn(StandIn):
+    """`key` is the API key it accepts; `scan` returns the kinds a preflight re-scan finds in a
+    text; `forbidden` are raw values that must never arrive."""
+
+    handler = _AnthropicHandler
+
+    def __init__(
+        self,
+        answer: str = "Roll back with helm rollback orders 41 [1].",
+        key: str = "sk-ant-standin-key",
+        scan: Callable[[str], list[str]] | None = None,
+        forbidden: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(answer)
+        self.key = key
+        self.scan = scan
+        self.forbidden = forbidden
+        self.violations: list[str] = []
+        self.echo_pseudonyms = False
+
+    def answer_for(self, request: dict[str, Any]) -> str:
+        """The scripted answer; with `echo_pseudonyms`, followed by the pseudonyms the request
+        carried (as a real model would mention the people it was told about)."""
+        if not self.echo_pseudonyms:
+            return self.answer
+        names = sorted(set(re.findall(r"\bCN_[0-9a-f]{6}\b", json.dumps(request))))
+        return f"{self.answer} Ask {' and '.join(names)}."
+
+    def inspect(self, request: dict[str, Any]) -> None:
+        """Record what in this body would fail preflight (kinds and forbidden values)."""
+        texts = [request.get("system") or ""]
+        for message in request.get("messages", []):
+            content = message.get("content")
+            if isinstance(content, str):
+                texts.append(content)
+            else:
+                texts.extend(block.get("text", "") for block in content or [])
+        body = "\n".join(texts)
+        if self.scan is not None:
+            self.violations.extend(f"residual {kind}" for kind in self.scan(body))
+        lowered = body.casefold()
+        self.violations.extend(f"raw {v!r}" for v in self.forbidden if v.casefold() in lowered)
