@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from chatx.assistant import Assistant
 from chatx.config import Settings
 from chatx.index.embedder import Embedder, QueryCache, create_embedder
-from chatx.index.indexer import Indexer, pipeline_id
+from chatx.index.indexer import Indexer, pipeline_id, state_dir
 from chatx.index.lance import LanceStore
 from chatx.index.search import SearchService, to_citation
 from chatx.index.status import workspace_status
 from chatx.index.store import Filters
+from chatx.llm.ledger import Ledger
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.render import Found
@@ -83,6 +85,7 @@ class Daemon:
         self.on_indexed: Callable[[Folder, IndexSummary], None] | None = None
         self._shield: tuple[tuple[object, ...], Shield] | None = None
         self._shield_lock = threading.Lock()
+        self._assistant: Assistant | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -129,9 +132,20 @@ class Daemon:
                 self._shield = (key, Shield.local(people, s.shield_regions))
             return self._shield[1]
 
+    def assistant(self) -> Assistant:
+        """The model-backed actions of this session (search over every folder, the session's
+        shield, the first folder's ledger); rebuilt after a settings change."""
+        if self._assistant is None:
+            ledger = Ledger(state_dir(self.folders[0].root)) if self.folders else None
+            self._assistant = Assistant(self.settings, self.search, self.shield, ledger)
+        return self._assistant
+
     def update_settings(self, settings: Settings) -> bool:
         """Use new settings; True when the stored rows depend on what changed (re-index)."""
         old, self.settings = self.settings, settings
+        if self._assistant is not None and old != settings:
+            self.spawn(self._assistant.aclose(), "close assistant")
+            self._assistant = None
         for folder in self.folders:
             folder.settings = settings
             folder.search.settings = settings
@@ -154,6 +168,9 @@ class Daemon:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._assistant is not None:
+            await self._assistant.aclose()
+            self._assistant = None
 
     # -- indexing ----------------------------------------------------------
     async def index(

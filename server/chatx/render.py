@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chatx.index.search import snippet
 from chatx.index.store import Hit
+from chatx.models import ActionResult, QueryCitation
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,46 @@ def cite_block(found: list[Found], comment: str | None, document: Path | None = 
 def _quote(query: str, limit: int = 60) -> str:
     flat = " ".join(query.split())
     return f'"{flat if len(flat) <= limit else flat[: limit - 1] + "…"}"'
+
+
+def action_block(result: ActionResult, comment: str | None, document: Path | None = None) -> str:
+    """A model-backed action's insertion: a header with the route, the answer, its sources."""
+    route = result.route
+    model = f" {route.model}" if route.model else ""
+    header = f"ChatX /{result.action} · {route.backend}{model} — {route.reason}"
+    sources = [_citation_link(c, document) for c in result.citations]
+    if comment is None:
+        lines = [f"> **{header}**", ">"]
+        lines += [f"> {line}".rstrip() for line in result.answer.splitlines()]
+        if sources:
+            lines += [
+                ">",
+                "> Sources: " + "; ".join(f"[{n}] {s}" for n, s in enumerate(sources, 1)),
+            ]
+        return "\n".join(lines) + "\n"
+    lines = [f"{comment} {header}"]
+    lines += [f"{comment} {line}".rstrip() for line in result.answer.splitlines()]
+    if result.citations:
+        cited = "; ".join(
+            f"[{n}] {c.source}:{c.line_start}" for n, c in enumerate(result.citations, 1)
+        )
+        lines.append(f"{comment} Sources: {cited}")
+    return "\n".join(lines) + "\n"
+
+
+def _citation_link(citation: QueryCitation, document: Path | None) -> str:
+    where = f"{citation.source}:{citation.line_start}"
+    target = citation.source
+    if document is not None:
+        root = _root_of(document, citation.source)
+        if root is not None:
+            target = Path(os.path.relpath(root / citation.source, document.parent)).as_posix()
+    return f"[{where}]({target}#L{citation.line_start})"
+
+
+def _root_of(document: Path, source: str) -> Path | None:
+    """The workspace folder above `document` that holds `source`."""
+    for folder in document.parents:
+        if (folder / source).exists():
+            return folder
+    return None

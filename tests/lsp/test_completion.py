@@ -36,7 +36,17 @@ async def test_slash_commands_at_line_start_and_after_a_comment(
     client: LanguageClient, lsp_workspace: Path
 ) -> None:
     uri = scratch(client, lsp_workspace, "notes.md", "/\nsome text /\n", "markdown")
-    assert await complete(client, uri, 0, 1) == ["/related", "/cite", "/redact"]
+    assert await complete(client, uri, 0, 1) == [
+        "/related",
+        "/cite",
+        "/redact",
+        "/ask",
+        "/summarize",
+        "/reply",
+        "/plan-slice",
+        "/tdd-loop",
+        "/security-review",
+    ]
     assert await complete(client, uri, 1, 11) == []  # not at the start of the line
     py = scratch(client, lsp_workspace, "a.py", "x = 1\n    # /re\n", "python")
     result = await client.text_document_completion_async(

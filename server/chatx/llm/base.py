@@ -36,6 +36,7 @@ class Request:
     stop: tuple[str, ...] = ()
     stream: bool = False
     timeout_s: float = 60.0
+    loop_guard: bool = True  # stop a local model's output once it repeats itself
 
 
 @dataclass

@@ -148,7 +148,7 @@ class LlamaCppBackend(Backend):
                     break
                 if len(out) >= budget:
                     break
-                if "\n" in text[-4:] and degenerate(text):
+                if request.loop_guard and "\n" in text[-4:] and degenerate(text):
                     finish = "loop"
                     break
                 if stop.is_set():

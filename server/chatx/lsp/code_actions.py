@@ -1,6 +1,7 @@
 """textDocument/codeAction: `/related` and `/cite` on the selection, the cursor's paragraph, or
 a `/command text` line, each inserting a cited block; `/redact`, replacing that text with its
-Policy Shield redaction.
+Policy Shield redaction; the model-backed actions (`/ask` ... `/security-review`), whose
+`chatx.action` command runs them in the background (lsp/actions.py).
 
 Clients that can resolve an action's edit lazily get the search run only when they pick one;
 others get the edits computed with the list.
@@ -20,6 +21,8 @@ from chatx.editing import comment_prefix, language_of, paragraph_at, slash_comma
 from chatx.lsp.context import ChatxServer, guarded
 from chatx.render import cite_block, related_block
 from chatx.slash import BY_NAME, COMMANDS
+
+ACTION = "chatx.action"  # the command that runs a model-backed action (lsp/actions.py)
 
 RELATED_RESULTS = 5
 
@@ -70,6 +73,12 @@ def _edit(ls: ChatxServer, target: Target, name: str, found: list[Any]) -> types
     if not found:
         marker = f"{comment} " if comment else ""
         block = f"{marker}ChatX: nothing in the index relates to this.\n"
+    return types.WorkspaceEdit(changes={target.uri: [place_block(document, target, block)]})
+
+
+def place_block(document: TextDocument, target: Target, block: str) -> types.TextEdit:
+    """Insert `block` after the target's text, or in place of a typed `/command` line."""
+    comment = comment_prefix(language_of(document.language_id, target.uri))
     lines = document.lines
     if target.replace:
         where = types.Range(types.Position(target.first, 0), types.Position(target.first + 1, 0))
@@ -85,7 +94,7 @@ def _edit(ls: ChatxServer, target: Target, name: str, found: list[Any]) -> types
         at = types.Position(target.last, len(lines[target.last].rstrip("\r\n")))
         where = types.Range(at, at)
         block = "\n" + ("\n" if comment is None else "") + block.rstrip("\n")
-    return types.WorkspaceEdit(changes={target.uri: [types.TextEdit(where, block)]})
+    return types.TextEdit(where, block)
 
 
 def _search(ls: ChatxServer, query: str) -> list[Any]:
@@ -114,7 +123,7 @@ async def on_code_action(
         return []
     names = [target.command] if target.command else [c.name for c in COMMANDS]
     lazy = _resolvable(ls)
-    searches = [n for n in names if n != "redact"]
+    searches = [n for n in names if n in ("related", "cite")]
     found = None if lazy or not searches else await asyncio.to_thread(_search, ls, target.query)
     actions: list[types.CodeAction | types.Command] = []
     for name in names:
@@ -123,7 +132,11 @@ async def on_code_action(
             kind=f"refactor.chatx.{name}",
             data={"name": name, **asdict(target)},
         )
-        if name == "redact":
+        if BY_NAME[name].model:
+            action.command = types.Command(
+                title=action.title, command=ACTION, arguments=[action.data]
+            )
+        elif name == "redact":
             action.edit = None if lazy else await _redact(ls, target)
         elif found is not None:
             action.edit = _edit(ls, target, name, found)
@@ -136,7 +149,10 @@ async def on_resolve(ls: ChatxServer, action: types.CodeAction) -> types.CodeAct
     """Compute the edit of an action the user picked."""
     data = dict(action.data or {})
     name = data.pop("name", "related")
+    data.pop("backend", None)
     target = Target(**data)
+    if BY_NAME[name].model:
+        return action  # its command runs the model, in the background
     if name == "redact":
         action.edit = await _redact(ls, target)
         return action

@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import MsgId
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
@@ -52,6 +53,15 @@ class ChatxProtocol(LanguageServerProtocol):
             raise ProblemError(problem)
         return (yield from super().lsp_workspace__execute_command(params))
 
+    def _handle_cancel_notification(self, msg_id: MsgId) -> None:
+        """`$/cancelRequest`: pygls answers the request as cancelled but cannot stop a command
+        already running; a model call registered under the request's id is cancelled here."""
+        super()._handle_cancel_notification(msg_id)
+        server = cast(ChatxServer, self._server)
+        task = server.running.pop(msg_id, None)
+        if task is not None:
+            task.cancel()
+
 
 class ChatxServer(LanguageServer):
     """pygls server plus the session's daemon, settings and last selection per document."""
@@ -64,6 +74,7 @@ class ChatxServer(LanguageServer):
         self.daemon: Daemon | None = None
         self.selections: dict[str, types.Range] = {}
         self.scans: dict[str, asyncio.Task[None]] = {}  # Policy Shield scan waiting, per document
+        self.running: dict[MsgId, asyncio.Task[Any]] = {}  # model calls, by request id
         self.pending_warnings: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
 

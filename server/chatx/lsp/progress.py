@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from types import TracebackType
+from typing import Any
 
 from lsprotocol import types
 
@@ -75,3 +76,54 @@ class IndexProgress:
         tb: TracebackType | None,
     ) -> None:
         self.finish("failed" if exc else "done")
+
+
+class TaskProgress:
+    """begin / report / end of one background task (a model call); cancelling it in the
+    client's progress UI cancels the task."""
+
+    def __init__(self, ls: ChatxServer, title: str, task: asyncio.Future[Any] | None) -> None:
+        self.ls = ls
+        self.title = title
+        self.task = task
+        self.token: types.ProgressToken = f"chatx-{uuid.uuid4()}"
+        self.active = False
+
+    async def __aenter__(self) -> TaskProgress:
+        capabilities = self.ls.client_capabilities.window
+        if not (capabilities and capabilities.work_done_progress):
+            return self
+        try:
+            await self.ls.work_done_progress.create_async(self.token)
+        except Exception:
+            log.warning("client refused a progress token", exc_info=True)
+            return self
+        self.active = True
+        begin = types.WorkDoneProgressBegin(title=self.title, cancellable=True, message="routing")
+        self.ls.work_done_progress.begin(self.token, begin)
+        self.ls.work_done_progress.tokens[self.token].add_done_callback(self._cancelled)
+        return self
+
+    def _cancelled(self, future: object) -> None:
+        if self.task is not None and self.ls.loop is not None:
+            self.ls.loop.call_soon_threadsafe(self.task.cancel)
+
+    def report(self, message: str) -> None:
+        """Show what the task is doing now."""
+        if self.active:
+            value = types.WorkDoneProgressReport(message=message, cancellable=True)
+            self.ls.work_done_progress.report(self.token, value)
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.active:
+            self.active = False
+            message = (
+                "cancelled" if kind is asyncio.CancelledError else ("failed" if exc else "done")
+            )
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)

@@ -6,7 +6,15 @@ import logging
 
 from lsprotocol import types
 
-from chatx.lsp import code_actions, commands, completion, diagnostics, hover, lifecycle
+from chatx.lsp import (
+    actions,
+    code_actions,
+    commands,
+    completion,
+    diagnostics,
+    hover,
+    lifecycle,
+)
 from chatx.lsp.context import ChatxServer
 from chatx.lsp.logs import forward_logs
 
@@ -39,6 +47,7 @@ def create_server() -> ChatxServer:
     ls.command(commands.REINDEX)(commands.reindex)
     ls.command(commands.QUERY)(commands.query)
     ls.command(commands.STATUS)(commands.status)
+    ls.command(code_actions.ACTION)(actions.run_action)
     return ls
 
 

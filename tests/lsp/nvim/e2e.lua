@@ -70,7 +70,8 @@ local completion = request("textDocument/completion", {
 })
 local labels = {}
 for _, item in ipairs((completion or {}).items or completion or {}) do table.insert(labels, item.label) end
-check(vim.deep_equal(labels, { "/related", "/cite", "/redact" }), "completion offers /related, /cite and /redact: " .. table.concat(labels, ","))
+local slash = { "/related", "/cite", "/redact", "/ask", "/summarize", "/reply", "/plan-slice", "/tdd-loop", "/security-review" }
+check(vim.deep_equal(labels, slash), "completion offers every slash command: " .. table.concat(labels, ","))
 vim.api.nvim_buf_set_lines(buf, last, last + 1, false, {})
 
 -- code action /related on the question line, edit applied to the buffer
