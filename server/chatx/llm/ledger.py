@@ -67,6 +67,9 @@ class Ledger:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / FILE
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        # WAL with synchronous=NORMAL: a ledger row costs no fsync (durable at checkpoints)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 

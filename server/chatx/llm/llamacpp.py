@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import threading
 import time
 from pathlib import Path
@@ -60,7 +61,8 @@ class LlamaCppBackend(Backend):
             context_window=context, logprobs=True, streaming=True, local=True, instruct=False
         )
         self.context = context
-        self.threads = threads
+        # llama-cpp-python's default is half the cores: on a 2-core machine, one thread
+        self.threads = threads or os.cpu_count() or 1
         self._llama: Any = None
         self._lock = threading.Lock()
 
@@ -78,6 +80,7 @@ class LlamaCppBackend(Backend):
                 model_path=str(model_path()),
                 n_ctx=self.context,
                 n_threads=self.threads,
+                n_threads_batch=self.threads,
                 seed=0,
                 verbose=False,
             )

@@ -142,8 +142,8 @@ def grounded_confidence(answer: str, context: str) -> float:
     0.30 + 0.65 x (share of the answer's words of 4+ letters that occur in the context),
     minus 0.25 when the answer hedges; an answer with no such words scores 0.2. The constants
     put a fully grounded answer at 0.95 and an ungrounded one at 0.30, either side of the
-    0.62-0.78 band, and were checked against the embedded Gemma's log-probability confidence
-    (bench/route_bench.py prints both).
+    0.62-0.78 band. It measures grounding, not certainty: bench/route_bench.py prints it beside
+    the embedded Gemma's log-probability confidence (ADR 0008 gives the figures).
     """
     words = [w.casefold() for w in _WORD.findall(answer)]
     if not words:
