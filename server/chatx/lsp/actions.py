@@ -18,7 +18,7 @@ from pygls.workspace import TextDocument
 from chatx.assistant import ActionInput
 from chatx.editing import comment_prefix, language_of, paragraph_at, slash_command_at
 from chatx.lsp.code_actions import ACTION, Target, place_block, redaction_target
-from chatx.lsp.commands import as_problems
+from chatx.lsp.commands import as_problems, invalid_arguments
 from chatx.lsp.context import ChatxServer, ProblemError
 from chatx.lsp.progress import TaskProgress
 from chatx.models import ActionResult
@@ -60,8 +60,7 @@ async def run_action(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     try:
         parsed = ActionArgs.model_validate(args[0] if args else None)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail, ACTION)) from exc
+        raise invalid_arguments(exc, ACTION) from exc
     document = ls.workspace.get_text_document(parsed.uri)
     target = parsed.target()
     request = action_input(ls, document, target, parsed.name)

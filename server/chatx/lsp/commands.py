@@ -46,6 +46,12 @@ class QueryArgs(BaseModel):
         )
 
 
+def invalid_arguments(exc: ValidationError, command: str) -> ProblemError:
+    """An INVALID_INPUT problem naming each bad argument of `command`."""
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail, command))
+
+
 def _daemon(ls: ChatxServer) -> Any:
     if ls.daemon is None:
         raise ProblemError(make_problem(ProblemCode.NOT_INDEXED, "the server is not initialized"))
@@ -83,8 +89,7 @@ async def query(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     try:
         parsed = QueryArgs.model_validate({"query": raw} if isinstance(raw, str) else raw)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail, QUERY)) from exc
+        raise invalid_arguments(exc, QUERY) from exc
     await daemon.ready()
     result = await asyncio.to_thread(daemon.query, parsed.query, parsed.k, parsed.filters())
     return dict(result.model_dump(mode="json"))
