@@ -13,6 +13,7 @@ import sqlite3
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,11 +137,10 @@ class Ledger:
 def summarise(entries: Iterable[LedgerEntry]) -> LedgerSummary:
     """Calls, tokens, cache hits and latency per backend and model, and why calls were routed."""
     groups: dict[tuple[str, str], list[LedgerEntry]] = {}
-    reasons: dict[str, int] = {}
     rows = list(entries)
     for entry in rows:
         groups.setdefault((entry.backend, entry.model), []).append(entry)
-        reasons[_reason_kind(entry.reason)] = reasons.get(_reason_kind(entry.reason), 0) + 1
+    reasons = Counter(_reason_kind(entry.reason) for entry in rows)
     return LedgerSummary(
         calls=len(rows),
         tokens_in=sum(e.tokens_in for e in rows),
@@ -150,7 +150,7 @@ def summarise(entries: Iterable[LedgerEntry]) -> LedgerSummary:
         groups=[
             _group(backend, model, items) for (backend, model), items in sorted(groups.items())
         ],
-        reasons=dict(sorted(reasons.items(), key=lambda item: -item[1])),
+        reasons=dict(reasons.most_common()),
     )
 
 

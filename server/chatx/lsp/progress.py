@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +16,33 @@ from chatx.lsp.context import ChatxServer
 
 log = logging.getLogger("chatx.lsp.progress")
 REPORT_EVERY_S = 0.2
+
+
+async def begin_progress(
+    ls: ChatxServer,
+    token: types.ProgressToken,
+    begin: types.WorkDoneProgressBegin,
+    on_cancel: Callable[[object], None],
+) -> bool:
+    """Create `token` with the client and begin it; `on_cancel` runs when the user cancels.
+    False when the client shows no progress or refuses the token (the work goes on)."""
+    capabilities = ls.client_capabilities.window
+    if not (capabilities and capabilities.work_done_progress):
+        return False
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception:
+        log.warning("client refused a progress token", exc_info=True)
+        return False
+    ls.work_done_progress.begin(token, begin)
+    ls.work_done_progress.tokens[token].add_done_callback(on_cancel)
+    return True
+
+
+def end_progress(ls: ChatxServer, token: types.ProgressToken, message: str) -> None:
+    """End a begun progress with a summary line and forget its token."""
+    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+    ls.work_done_progress.tokens.pop(token, None)
 
 
 class IndexProgress:
@@ -29,20 +57,8 @@ class IndexProgress:
         self.active = False
 
     async def __aenter__(self) -> IndexProgress:
-        capabilities = self.ls.client_capabilities.window
-        if not (capabilities and capabilities.work_done_progress):
-            return self
-        try:
-            await self.ls.work_done_progress.create_async(self.token)
-        except Exception:  # a client that refuses progress still gets its index
-            log.warning("client refused a progress token", exc_info=True)
-            return self
-        self.active = True
-        self.ls.work_done_progress.begin(
-            self.token,
-            types.WorkDoneProgressBegin(title=self.title, cancellable=True, percentage=0),
-        )
-        self.ls.work_done_progress.tokens[self.token].add_done_callback(self._cancelled)
+        begin = types.WorkDoneProgressBegin(title=self.title, cancellable=True, percentage=0)
+        self.active = await begin_progress(self.ls, self.token, begin, self._cancelled)
         return self
 
     def _cancelled(self, future: object) -> None:
@@ -66,8 +82,7 @@ class IndexProgress:
         """End the progress with a summary line."""
         if self.active:
             self.active = False
-            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-            self.ls.work_done_progress.tokens.pop(self.token, None)
+            end_progress(self.ls, self.token, message)
 
     async def __aexit__(
         self,
@@ -90,29 +105,13 @@ class TaskProgress:
         self.active = False
 
     async def __aenter__(self) -> TaskProgress:
-        capabilities = self.ls.client_capabilities.window
-        if not (capabilities and capabilities.work_done_progress):
-            return self
-        try:
-            await self.ls.work_done_progress.create_async(self.token)
-        except Exception:
-            log.warning("client refused a progress token", exc_info=True)
-            return self
-        self.active = True
         begin = types.WorkDoneProgressBegin(title=self.title, cancellable=True, message="routing")
-        self.ls.work_done_progress.begin(self.token, begin)
-        self.ls.work_done_progress.tokens[self.token].add_done_callback(self._cancelled)
+        self.active = await begin_progress(self.ls, self.token, begin, self._cancelled)
         return self
 
     def _cancelled(self, future: object) -> None:
         if self.task is not None and self.ls.loop is not None:
             self.ls.loop.call_soon_threadsafe(self.task.cancel)
-
-    def report(self, message: str) -> None:
-        """Show what the task is doing now."""
-        if self.active:
-            value = types.WorkDoneProgressReport(message=message, cancellable=True)
-            self.ls.work_done_progress.report(self.token, value)
 
     async def __aexit__(
         self,
