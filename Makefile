@@ -19,6 +19,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[local]'
+	$(PY) -m chatx.shield.lexicon
 	@touch $@
 
 $(DEVSTAMP): $(STAMP)

@@ -4,7 +4,9 @@ Synthetic chat turns (`Sender: text`, the shape preflight sees), about one in ei
 an e-mail, phone number, card, IBAN, IP, key or a participant's name in the text. Prints
 redaction throughput in messages/s, the p50/p95 time per 1,000 messages, and the wall time of
 a full preflight (redact + re-scan) of every message, default and strict.
-Targets: >= 5,000 messages/s; preflight of 100k messages < 30 s.
+Names are on (the entity model, the names lexicon and the context rules, ADR 0007): redaction
+runs in batches of 1,000 messages, as preflight does.
+Targets: >= 1,000 messages/s; preflight of 100k messages <= 120 s.
 """
 
 from __future__ import annotations
@@ -65,8 +67,7 @@ def main() -> None:
         found = 0
         for lo in range(0, len(texts), 1000):
             began = time.perf_counter()
-            for text in texts[lo : lo + 1000]:
-                found += len(shield.redact(text).findings)
+            found += sum(len(r.findings) for r in shield.redact_many(texts[lo : lo + 1000]))
             batch_ms.append((time.perf_counter() - began) * 1000)
         took = time.perf_counter() - start
         p50, p95 = percentiles(batch_ms)
@@ -75,9 +76,9 @@ def main() -> None:
         line(
             "redaction throughput",
             f"{len(texts) / took:,.0f} messages/s",
-            target="target >= 5,000",
+            target="target >= 1,000",
         )
-        line("time per 1k messages p50 / p95", f"{p50:.0f} / {p95:.0f} ms", target="<= 200 ms")
+        line("time per 1k messages p50 / p95", f"{p50:.0f} / {p95:.0f} ms", target="<= 1,000 ms")
         for strict in (False, True):
             began = time.perf_counter()
             _, report = shield.preflight(texts, strict=strict)
@@ -86,7 +87,7 @@ def main() -> None:
             line(
                 f"{label} of {len(texts) // 1000}k messages",
                 f"{wall:.1f} s (residual {sum(report.residual.values())})",
-                target="target < 30 s",
+                target="target <= 120 s",
             )
 
 

@@ -267,14 +267,13 @@ def _shield_input(
     args: argparse.Namespace,
 ) -> tuple[Shield, Input]:
     from chatx.config import load_settings
-    from chatx.shield import Shield
-    from chatx.shield.sources import read_input, workspace_people
+    from chatx.shield.sources import local_shield, read_input, workspace_people
 
     workspace = _workspace(args.workspace) if args.workspace else None
     settings = load_settings(workspace or Path.cwd())
     source = read_input(args.file, settings.zone())
     people = workspace_people(workspace, settings, source.messages)
-    return Shield.local(people, settings.shield_regions), source
+    return local_shield(people, settings), source
 
 
 def _redact(args: argparse.Namespace) -> int:
@@ -289,6 +288,8 @@ def _redact(args: argparse.Namespace) -> int:
         sys.stdout.write(result.output[0])
     if args.report:
         args.report.write_text(result.report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    for reason in result.report.unavailable:
+        print(f"chatx: warning: {reason}; names nobody listed were not redacted", file=sys.stderr)
     return 0
 
 

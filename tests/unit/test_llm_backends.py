@@ -19,7 +19,7 @@ from chatx.llm.base import (
     RateLimitedError,
     Request,
 )
-from chatx.llm.ollama import OllamaBackend, host_is_local
+from chatx.llm.ollama import OllamaBackend
 
 ANSWER = "Roll back with helm rollback orders 41 [1]."
 
@@ -95,11 +95,18 @@ async def test_ollama_timeout_and_connection_refused(ollama_server: OllamaStandI
     assert refused.value.transient is False
 
 
-def test_ollama_host_outside_this_machine_is_not_local() -> None:
-    assert host_is_local(None) and host_is_local("localhost:11434")
-    assert host_is_local("http://127.0.0.1:11434") and host_is_local("[::1]:11434")
-    assert not host_is_local("gpu-box.example:11434")
-    assert not OllamaBackend(host="http://203.0.113.5:11434").capabilities.local
+async def test_ollama_host_outside_this_machine_is_not_local(
+    ollama_server: OllamaStandIn,
+) -> None:
+    remote = OllamaBackend(host="http://203.0.113.5:11434")
+    assert not remote.capabilities.local  # until located: resolving may wait on DNS
+    assert await remote.locate() is False and not remote.capabilities.local
+    assert remote.location == "ollama at 203.0.113.5"
+    unresolvable = OllamaBackend(host="gpu-box.invalid:11434")
+    assert await unresolvable.locate() is False
+    for host in (ollama_server.url, "localhost:11434", "[::1]:11434", None):
+        backend = OllamaBackend(host=host)
+        assert await backend.locate() is True and backend.capabilities.local, host
 
 
 @pytest.mark.parametrize("stream", [False, True])

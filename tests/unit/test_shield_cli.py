@@ -73,8 +73,8 @@ def test_preflight_exit_codes_and_problem(tmp_path: Path) -> None:
 
 
 def test_preflight_strict_blocks_what_only_the_wider_scan_sees(tmp_path: Path) -> None:
-    # an unallocated national number: not a valid phone, but a possible one
-    text = "ring 1 999 555 0100 tonight"
+    # an unallocated number, ungrouped and without a phone word: only possible, so only strict
+    text = "code 19995550100 tonight"
     assert run("preflight", "-", shield_dir=tmp_path, stdin=text).returncode == 0
     strict = run("preflight", "-", "--strict", shield_dir=tmp_path, stdin=text)
     assert strict.returncode == 2
@@ -118,8 +118,9 @@ def test_workspace_participants_are_redacted_and_the_salt_is_never_indexed(
     text = f"Ask {name.split()[0].lower()} about it, and {name}."
     plain = run("redact", "-", shield_dir=shield_dir, stdin=text)
     known = run("redact", "-", "--workspace", str(ws), shield_dir=shield_dir, stdin=text)
-    assert plain.stdout == text
-    assert name not in known.stdout and known.stdout.count("CN_") == 2
+    # The name model finds the person without the index too; both give the same pseudonyms.
+    assert name not in plain.stdout and plain.stdout == known.stdout
+    assert known.stdout.count("CN_") == 2
     salt = (shield_dir / "shield.salt").read_bytes()
     for path in (ws / ".claude-context").rglob("*"):
         if path.is_file():

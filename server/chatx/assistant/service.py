@@ -2,7 +2,8 @@
 
 `Assistant.run` is what `chatx ask|summarize|...` and the editor's `/ask` ... `/security-review`
 both call. Local first; the cloud only with `allowCloud`, a key and a passing Policy Shield
-preflight on the exact (redacted) prompt. With no model at all, the answer is extractive:
+preflight on the exact (redacted) prompt. A model server on another machine (an Ollama host
+elsewhere) gets exactly the cloud's gate. With no model at all, the answer is extractive:
 the cited passages themselves and which backend to start.
 """
 
@@ -26,7 +27,8 @@ from chatx.llm.router import Plan, Policy, Preference, Router, Situation, local_
 from chatx.models import ActionResult, FileEdit, LedgerEntry, QueryCitation, Route
 from chatx.problems import ChatxError, ProblemCode
 from chatx.render import Found
-from chatx.shield import Shield, require_pass
+from chatx.shield import Shield
+from chatx.shield.gate import outbound
 from chatx.tasks import RetryPolicy, TaskRunner
 
 ACTIONS = ("ask", "summarize", "reply", "plan-slice", "tdd-loop", "security-review")
@@ -68,6 +70,7 @@ class _Call:
     generation: Generation
     cache_hit: bool
     confidence: float | None
+    shielded: bool = False  # sent through the Policy Shield gate: the answer has pseudonyms
 
 
 @dataclass
@@ -152,7 +155,7 @@ class Assistant:
         work = _Work(self, request, prompt_template, system, prompt, citations, plan, preference)
         route, call = await work.execute(local, local_why, cloud_block)
         answer = call.generation.text.strip() if call else ""
-        if call and route.escalated:
+        if call and call.shielded:
             shield = await asyncio.to_thread(self.shield)
             answer = shield.reveal_text(answer)
         return _result(request, route, call, answer, citations, issues, started)
@@ -175,7 +178,8 @@ class Assistant:
         source_hash: str,
         template_id: str,
     ) -> _Call:
-        """One model call through the cache, the task runner and the ledger."""
+        """One model call through the cache, the task runner and the ledger; the answer of the
+        local tier (a route that is not escalated) gets its confidence measured."""
         key = cache_key(
             backend.model_id,
             f"{request.system}\n\n{request.prompt}\n{request.max_tokens}\n{request.stop}",
@@ -197,7 +201,7 @@ class Assistant:
             self._record(action, backend, route, None, started, False, kind)
             raise
         confidence = None
-        if backend.capabilities.local:
+        if not route.escalated:
             confidence = local_confidence(
                 generation.text, generation.mean_probability(), request.prompt
             )
@@ -284,7 +288,10 @@ class _Work:
     async def execute(
         self, local: Backend | None, local_why: str, cloud_block: str | None
     ) -> tuple[Route, _Call | None]:
-        """Where the answer came from (the route) and the call that made it (None: extractive)."""
+        """Where the answer came from (the route) and the call that made it (None: extractive).
+
+        `local_why` is what to start when `local` is None, else a note about the choice that
+        the reason carries (such as a remote host that was skipped)."""
         reason = self.plan.reason
         if self.plan.target == "cloud":
             call, failure = await self._cloud(reason)
@@ -294,54 +301,58 @@ class _Work:
         if local is None:
             why = f"{reason}: {local_why or START_HINT}"
             return Route(backend="extractive", model=None, reason=why, escalated=False), None
-        try:
-            call = await self.assistant.call(
-                local,
-                self._request(self.prompt, self.system, local),
-                self.request.action,
-                Route(backend=local.name, model=local.model, reason=reason, escalated=False),
-                self._source_hash,
-                self.template.id,
+        notes = [local_why] if local_why else []
+        on_machine = local.capabilities.local  # read once: a later probe may change it
+        if not on_machine:
+            notes.append(
+                f"{local.location} is not on this machine: prompt redacted by the Policy Shield"
             )
+
+        def noted(text: str) -> str:
+            return "; ".join([text, *notes])
+
+        route = Route(backend=local.name, model=local.model, reason=noted(reason), escalated=False)
+        try:
+            if on_machine:
+                call = await self._send(local, self.system, self.prompt, route)
+            else:
+                call = await self._gated(local, route)
+        except ChatxError as exc:
+            if self.preference == "local" or exc.problem.code != ProblemCode.POLICY_SHIELD_FAILURE:
+                raise
+            why = (
+                f"{reason}; {local.location} is not on this machine and the Policy Shield blocked "
+                f"the prompt ({exc.problem.detail}): answering from the index"
+            )
+            return Route(backend="extractive", model=None, reason=why, escalated=False), None
         except (BackendError, TimeoutError) as exc:
             if self.preference == "local":
                 raise _problem(exc) from exc
             why = f"{reason}; {local.name} failed ({_describe(exc)}): answering from the index"
             return Route(backend="extractive", model=None, reason=why, escalated=False), None
         if self.preference != "auto" or self.plan.target == "cloud" or call.confidence is None:
-            return _route(call, reason, False), call
+            return _route(call, noted(reason), False), call
         escalate, why = self.assistant.router.judge(self.request.action, call.confidence)
         if not escalate:
-            return _route(call, f"{reason}: {why}", False), call
+            return _route(call, noted(f"{reason}: {why}"), False), call
         if cloud_block:
             kept = f"{why}, but {cloud_block}: kept the local answer"
-            return _route(call, kept, False), call
+            return _route(call, noted(kept), False), call
         cloud, failure = await self._cloud(f"escalated: {why}")
         if cloud is not None:
             return _route(cloud, f"escalated: {why}", True), cloud
-        return _route(call, f"{why}, but {failure}: kept the local answer", False), call
+        kept = f"{why}, but {failure}: kept the local answer"
+        return _route(call, noted(kept), False), call
 
     async def _cloud(self, reason: str) -> tuple[_Call | None, str]:
         """The cloud call on the redacted prompt, or (None, why not) when the preference
         allows staying local; with `--backend cloud`, failures raise their Problem."""
-        assistant = self.assistant
-        shield = await asyncio.to_thread(assistant.shield)
-        (system, prompt), report = await asyncio.to_thread(
-            shield.preflight, [self.system, self.prompt]
-        )
-        backend = assistant.backends.cloud(self.plan.heavy)
+        backend = self.assistant.backends.cloud(self.plan.heavy)
+        route = Route(backend=backend.name, model=backend.model, reason=reason, escalated=True)
         try:
-            require_pass(report)
-            call = await assistant.call(
-                backend,
-                self._request(prompt, system, backend),
-                self.request.action,
-                Route(backend=backend.name, model=backend.model, reason=reason, escalated=True),
-                self._source_hash,
-                self.template.id,
-            )
+            call = await self._gated(backend, route)
         except ChatxError as exc:
-            if self.preference == "cloud":
+            if self.preference == "cloud" or exc.problem.code != ProblemCode.POLICY_SHIELD_FAILURE:
                 raise
             return None, f"the Policy Shield blocked it ({exc.problem.detail})"
         except (BackendError, TimeoutError) as exc:
@@ -349,6 +360,28 @@ class _Work:
                 raise _problem(exc) from exc
             return None, f"the cloud call failed ({_describe(exc)})"
         return call, ""
+
+    async def _gated(self, backend: Backend, route: Route) -> _Call:
+        """`backend`'s answer to what passes the Policy Shield gate (`outbound`): only the
+        redacted system and prompt are sent, and POLICY_SHIELD_FAILURE is raised when the
+        re-scan still finds something. The answer keeps its pseudonyms (`shielded`); they are
+        revealed for the user's own view only."""
+        shield = await asyncio.to_thread(self.assistant.shield)
+        (system, prompt), _ = await asyncio.to_thread(outbound, shield, [self.system, self.prompt])
+        call = await self._send(backend, system, prompt, route)
+        call.shielded = True
+        return call
+
+    async def _send(self, backend: Backend, system: str, prompt: str, route: Route) -> _Call:
+        """One call of `backend` with exactly `system` and `prompt`."""
+        return await self.assistant.call(
+            backend,
+            self._request(prompt, system, backend),
+            self.request.action,
+            route,
+            self._source_hash,
+            self.template.id,
+        )
 
 
 def _route(call: _Call, reason: str, escalated: bool) -> Route:

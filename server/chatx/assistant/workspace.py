@@ -12,7 +12,7 @@ from chatx.index.search import SearchService
 from chatx.llm.ledger import Ledger
 from chatx.render import Found
 from chatx.shield import Shield
-from chatx.shield.sources import workspace_people
+from chatx.shield.sources import local_shield, workspace_people
 
 
 def workspace_assistant(workspace: Path, settings: Settings) -> Assistant:
@@ -25,6 +25,6 @@ def workspace_assistant(workspace: Path, settings: Settings) -> Assistant:
     @functools.cache
     def shield() -> Shield:
         people = workspace_people(workspace, settings, [])
-        return Shield.local(people, settings.shield_regions)
+        return local_shield(people, settings)
 
     return Assistant(settings, find, shield, Ledger(state_dir(workspace)))

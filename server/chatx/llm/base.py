@@ -127,6 +127,11 @@ class Backend(ABC):
         """`backend:model`, the identity responses are cached under."""
         return f"{self.name}:{self.model}"
 
+    @property
+    def location(self) -> str:
+        """The backend as a route's reason names it (with its host, where it has one)."""
+        return self.name
+
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in this backend's prompt (an estimate unless overridden)."""
         return math.ceil(len(text) / CHARS_PER_TOKEN)

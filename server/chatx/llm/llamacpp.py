@@ -128,6 +128,9 @@ class LlamaCppBackend(Backend):
             text, finish = "", "length"
             # Greedy decoding; each token's log-probability from the logits it was chosen from
             # (llama-cpp-python's own `logprobs=` costs ~0.4 s a token on Gemma's 262k vocab).
+            # Every call starts from an empty cache: reusing a previous prompt's prefix does not
+            # reproduce the same logits with Gemma 3's sliding-window cache.
+            llama.reset()
             for token in llama.generate(
                 tokens, top_k=1, top_p=1.0, temp=0.0, repeat_penalty=1.0, reset=True
             ):

@@ -1,17 +1,18 @@
 """Gemma (or any model) on an Ollama server, through the official `ollama` client.
 
-The client honours `OLLAMA_HOST`; a host that is not on this machine is treated as leaving it,
-so its prompts go through the Policy Shield like a cloud call's.
+The client honours `OLLAMA_HOST`; a host that does not resolve to this machine
+(`chatx.llm.hosts`) is treated as leaving it: its prompts go through the Policy Shield gate like
+a cloud call's, or it is not used at all (`remoteModels = forbid`).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import asyncio
+import dataclasses
 import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import ollama
@@ -29,24 +30,12 @@ from chatx.llm.base import (
     RateLimitedError,
     Request,
 )
+from chatx.llm.hosts import host_name, is_local_host
 
 DEFAULT_MODEL = "gemma3:4b"
 DEFAULT_CONTEXT = 8192
 PROBE_TIMEOUT_S = 1.0
 START_HINT = "start Ollama (`ollama serve`) and pull the model (`ollama pull {model}`)"
-
-
-def host_is_local(host: str | None) -> bool:
-    """True when `host` (an `OLLAMA_HOST` value; None: the default) is on this machine."""
-    if not host:
-        return True
-    name = urlsplit(host if "://" in host else f"http://{host}").hostname or "127.0.0.1"
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class OllamaBackend(Backend):
@@ -59,11 +48,25 @@ class OllamaBackend(Backend):
     ) -> None:
         self.model = model
         self.host = host or os.environ.get("OLLAMA_HOST")
+        self.hostname = host_name(self.host)
         self.context = context
+        # Not local until `locate()` has resolved the host: resolving may wait on DNS.
         self.capabilities = Capabilities(
-            context_window=context, logprobs=True, streaming=True, local=host_is_local(self.host)
+            context_window=context, logprobs=True, streaming=True, local=False
         )
         self._client: ollama.AsyncClient | None = None
+
+    @property
+    def location(self) -> str:
+        """`ollama at <host>`."""
+        return f"{self.name} at {self.hostname}"
+
+    async def locate(self) -> bool:
+        """Resolve the host (in a thread) and record whether it is this machine in
+        `capabilities.local`; a name that does not resolve is not local."""
+        local = await asyncio.to_thread(is_local_host, self.hostname)
+        self.capabilities = dataclasses.replace(self.capabilities, local=local)
+        return local
 
     def _get_client(self, timeout_s: float) -> ollama.AsyncClient:
         if self._client is None:

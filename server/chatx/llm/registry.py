@@ -28,26 +28,36 @@ class Backends:
         self._local: tuple[float, Backend | None, str] | None = None
 
     async def local(self) -> tuple[Backend | None, str]:
-        """The local backend to use and why; (None, what to start) when none can run.
+        """The local-tier backend and a note for the route's reason ('' when there is nothing
+        to say); (None, what to start) when none can run.
 
         Ollama when its server answers with the model, else the embedded Gemma when installed.
+        An Ollama host that is not this machine is used behind the Policy Shield gate, or, with
+        `remoteModels = forbid`, not contacted at all (the note then says so).
         """
         now = time.monotonic()
         if self._local is not None and now - self._local[0] < PROBE_TTL_S:
             return self._local[1], self._local[2]
         choice = self.settings.local_backend
         missing: list[str] = []
+        note = ""
         found: tuple[Backend | None, str] = (None, "")
         if choice in ("auto", "ollama"):
-            why = await self.ollama.probe()
-            if why is None:
-                found = (self.ollama, f"Ollama {self.ollama.model}")
+            on_machine = await self.ollama.locate()
+            if not on_machine and self.settings.remote_models == "forbid":
+                note = (
+                    f"{self.ollama.location} is not on this machine: remote model hosts are "
+                    "forbidden (remoteModels = forbid)"
+                )
+                missing.append(note)
+            elif (why := await self.ollama.probe()) is None:
+                found = (self.ollama, "")
             else:
                 missing.append(why)
         if found[0] is None and choice in ("auto", "llamacpp"):
             why = self.llamacpp.probe()
             if why is None:
-                found = (self.llamacpp, "the embedded Gemma 3 270M")
+                found = (self.llamacpp, note)
             else:
                 missing.append(why)
         if found[0] is None:

@@ -46,7 +46,8 @@ def on_initialize(ls: ChatxServer, params: types.InitializeParams) -> None:
 
 
 async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> None:
-    """Start the background work: embedder, vocabulary, an index run per folder, the watcher."""
+    """Start the background work: embedder, vocabulary, the Shield's name model, an index run
+    per folder, the watcher."""
     for warning in ls.pending_warnings:
         ls.show(f"ChatX settings: {warning}")
     ls.pending_warnings = []
@@ -63,6 +64,7 @@ async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> No
     )
     daemon.spawn(daemon.load_embedder(), "load embedder")
     daemon.spawn(daemon.load_vocabulary(), "load vocabulary")
+    daemon.spawn(daemon.load_name_model(), "load name model")
     for folder in daemon.folders:
         daemon.spawn(index_with_progress(ls, folder, optimize=False), f"index {folder.root}")
     if ls.settings.watch:

@@ -29,6 +29,7 @@ KINDS = (
     "phone",
     "card",
     "iban",
+    "national_id",
     "ip",
     "url",
     "secret",
@@ -75,7 +76,7 @@ def emails(text: str) -> Iterator[Finding]:
 
 
 # --- phone numbers ------------------------------------------------------------------------
-_PHONE_CANDIDATE = re.compile(r"(?<![\w.\-/])(?:\+|\b|\()\d[\d \t().\-/]{5,22}\d\b")
+_PHONE_CANDIDATE = re.compile(r"(?<![\w.\-/])(?:\+|\b|\()\d[\d \t().\-/]{5,22}\d(?!\d)(?![.,]\d)")
 _NOT_PHONE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[ T\-]\d{1,4})?|\d{1,2}[./]\d{1,2}[./]\d{2,4}(?: \d{1,2})?"
     r"|\d{1,3}(?:\.\d{1,3}){3}|\d{1,4}(?:\.\d{1,3}){1,2}"
@@ -83,44 +84,110 @@ _NOT_PHONE = re.compile(
 MIN_PHONE_DIGITS = 7
 MAX_NATIONAL_DIGITS = 12  # longer digit runs are card, account or order numbers
 MAX_E164_DIGITS = 15
+MIN_SHAPED_DIGITS = 8  # a possible-only number needs this many digits in phone-like groups
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
+# Tried after the configured regions, for numbers none of those finds valid.
+EXTRA_REGIONS = (
+    "PL", "PT", "DK", "SE", "NO", "FI", "CZ", "SK", "CH", "AT", "BE", "IE", "LU", "GR", "HU",
+    "RO", "CA", "BR", "MX", "AR", "ZA", "JP", "SG", "VN",
+)  # fmt: skip
+_EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|extension|#|Durchwahl|poste|int\.)[ ]?\d{1,6}\b", re.I)
+_PHONE_WORDS = re.compile(
+    r"(?i)(?:\b(?:tel|tél|phone|telephone|fon|telefon|telefono|teléfono|téléphone|telefoon"
+    r"|mobile|mobil|mob|cell|cellphone|cellulare|móvil|movil|portable|handy|gsm|whatsapp|fax"
+    r"|call|ring|rufnummer|nummer|number|numéro|número|numero|nr|sms|text|reach|bel|ligue"
+    r"|chiama|llama|zadzwoń|ring|tlf|puhelin|číslo|nummeret|contact|kontakt)\b|☎|📞|📱)"
+)
+_PHONE_SHAPE = re.compile(r"\+?\(?\d{1,5}\)?(?:[ .\-/]{1,2}\(?\d{1,5}\)?){1,5}")
+_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:EUR|USD|GBP|CHF|PLN|SEK|DKK|NOK|CZK|kr|zł|Kč)\b[ ]?", re.I)
+_PHONE_CONTEXT = 32  # characters before a number searched for a phone word
 
 
 def phone_detector(
     regions: Sequence[str] = DEFAULT_REGIONS,
     leniency: int = phonenumbers.Leniency.VALID,
 ) -> Detector:
-    """Phone numbers in international format, or in the national format of one of `regions`."""
-    regions = tuple(r.upper() for r in regions) or ("US",)
+    """Phone numbers in international format (`+` or `00`), or national ones valid in one of
+    `regions` (then `EXTRA_REGIONS`). A number valid nowhere still counts when it is possible
+    somewhere and reads like one: grouped like a phone number, or after a phone word."""
+    configured = len(tuple(dict.fromkeys(r.upper() for r in regions)))
+    ordered = tuple(dict.fromkeys(r.upper() for r in (*regions, *EXTRA_REGIONS)))
+    lenient = leniency == phonenumbers.Leniency.POSSIBLE
 
     def phones(text: str) -> Iterator[Finding]:
         for candidate in _PHONE_CANDIDATE.finditer(text):
             raw = candidate.group()
-            international = raw.startswith("+")
             digits = sum(c.isdigit() for c in raw)
-            too_long = digits > (MAX_E164_DIGITS if international else MAX_NATIONAL_DIGITS)
-            if digits < MIN_PHONE_DIGITS or too_long or _NOT_PHONE.fullmatch(raw.strip("()")):
+            if digits < MIN_PHONE_DIGITS or _NOT_PHONE.fullmatch(raw.strip("()")):
                 continue
-            # Widen by a few characters so the matcher sees the context it checks.
-            lo = max(0, candidate.start() - 1)
-            window = text[lo : candidate.end() + 1]
-            # A `+` and a country code make a phone number even if its range is unallocated.
-            level = min(leniency, phonenumbers.Leniency.POSSIBLE) if international else leniency
-            for region in regions[:1] if international else regions:
-                found = list(phonenumbers.PhoneNumberMatcher(window, region, level))
-                if found:
-                    for match in found:
-                        if sum(c.isdigit() for c in match.raw_string) < MIN_PHONE_DIGITS:
-                            continue
-                        e164 = phonenumbers.format_number(
-                            match.number, phonenumbers.PhoneNumberFormat.E164
-                        )
-                        yield Finding(
-                            lo + match.start, lo + match.end, "phone", match.raw_string, e164
-                        )
-                    break
+            start, end = candidate.start(), candidate.end()
+            if raw.startswith("(") and ")" not in raw:
+                raw, start = raw[1:], start + 1
+            if _CURRENCY.search(text, max(0, start - 4), start) or _CURRENCY.match(text, end):
+                continue
+            context = lenient or _phone_context(text, start)
+            number = _phone_number(raw, digits, configured, ordered, context)
+            if number is None:
+                continue
+            extension = _EXTENSION.match(text, end)
+            if extension is not None:
+                end = extension.end()
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            yield Finding(start, end, "phone", text[start:end], e164)
 
     return phones
+
+
+def _phone_context(text: str, start: int) -> bool:
+    return _PHONE_WORDS.search(text, max(0, start - _PHONE_CONTEXT), start) is not None
+
+
+def _phone_number(
+    raw: str, digits: int, configured: int, regions: Sequence[str], context: bool
+) -> phonenumbers.PhoneNumber | None:
+    """The number `raw` stands for, or None when it is no phone number."""
+    text = raw.strip()
+    international = text.startswith("+") or (text.startswith("00") and not text.startswith("000"))
+    if international:
+        if digits > MAX_E164_DIGITS + 2:
+            return None
+        text = "+" + text.lstrip("+")[2:] if text.startswith("00") else text
+        number = _parse(text.replace("(0)", ""), None)
+        if number is not None and (
+            phonenumbers.is_valid_number(number)
+            or (phonenumbers.is_possible_number(number) and digits >= MIN_SHAPED_DIGITS)
+        ):
+            return number
+        return None
+    if digits > MAX_NATIONAL_DIGITS:
+        return None
+    prefix = re.match(r"\((\d{1,3})\)[ ]?", text)
+    if (
+        prefix is not None
+        and phonenumbers.region_code_for_country_code(int(prefix.group(1))) != "ZZ"
+    ):
+        number = _parse(f"+{prefix.group(1)} {text[prefix.end() :]}", None)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return number  # "(351) 919 825 979": a country code in brackets
+    shaped = digits >= MIN_SHAPED_DIGITS and _PHONE_SHAPE.fullmatch(text) is not None
+    possible = None
+    for index, region in enumerate(regions):
+        number = _parse(text, region)
+        if number is None:
+            continue
+        # A region the user did not configure needs a phone-like shape or a phone word.
+        if phonenumbers.is_valid_number(number) and (index < configured or shaped or context):
+            return number
+        if possible is None and phonenumbers.is_possible_number(number):
+            possible = number
+    return possible if possible is not None and (context or shaped) else None
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 # --- payment cards and IBANs ---------------------------------------------------------------
@@ -318,43 +385,12 @@ def _secret(start: int, value: str) -> Finding:
     return Finding(start + offset, start + offset + len(stripped), "secret", stripped, stripped)
 
 
-# --- street addresses and postcodes --------------------------------------------------------
-_ADDRESSES = (
-    # US / UK / AU style: "221B Baker Street", "1600 Pennsylvania Ave NW, Washington, DC 20500"
-    re.compile(
-        r"\b\d{1,5}[A-Za-z]?(?:[ ]+[A-Z][a-z]+\.?){1,3}[ ]+"
-        r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
-        r"|Terrace|Close|Square|Sq|Crescent|Parkway|Pkwy|Highway|Hwy|Loop|Circle|Cir|Trail|Mews"
-        r"|Grove|Gardens|Row)\b\.?"
-        r"(?:[ ]+(?:NW|NE|SW|SE|N|S|E|W)\b)?"
-        r"(?:,?[ ]+(?:Apt|Suite|Unit|Flat|#)\.?[ ]*[\w-]+)?"
-        r"(?:,[ ]*[A-Z][a-z]+(?:[ ][A-Z][a-z]+)*,?[ ]+[A-Z]{2}[ ]+\d{5}(?:-\d{4})?)?"
-    ),
-    # German / Austrian / Swiss: "Musterstraße 12a, 10115 Berlin"
-    re.compile(
-        r"\b[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)*"
-        r"(?:straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer)[ ]+\d{1,4}[a-z]?\b"
-        r"(?:,?[ ]+\d{4,5}[ ]+[A-ZÄÖÜ][a-zäöüß]+(?:[ ][a-zäöüß]+[ ][A-ZÄÖÜ][a-zäöüß]+)?)?"
-    ),
-    # French: "12 rue de la Paix, 75002 Paris"
-    re.compile(
-        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]+"
-        r"(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route)"
-        r"(?:[ ]+(?:de|du|des|la|le|les|l'|d')?[ ]*[A-ZÉÈ][\w'-]+){1,4}"
-        r"(?:,?[ ]+\d{5}[ ]+[A-ZÉÈ][\w-]+)?",
-        re.I,
-    ),
-)
+# --- postcodes (street addresses are in addresses.py) ------------------------------------
 _UK_POSTCODE = re.compile(r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)[ ]?\d[ABD-HJLNP-UW-Z]{2}\b")
 
 
-def addresses(text: str) -> Iterator[Finding]:
-    """Street addresses in US/UK, German and French forms, with their postcode and town."""
-    for pattern in _ADDRESSES:
-        for m in pattern.finditer(text):
-            yield Finding(
-                m.start(), m.end(), "address", m.group(), " ".join(m.group().split()).casefold()
-            )
+def postcodes(text: str) -> Iterator[Finding]:
+    """UK postcodes with both halves (a postcode with its street is part of an address)."""
     for m in _UK_POSTCODE.finditer(text):
         if any(c.isdigit() for c in m.group()) and " " in m.group():
             yield Finding(m.start(), m.end(), "postcode", m.group(), m.group().replace(" ", ""))
@@ -386,3 +422,126 @@ def hard_fail(text: str) -> Iterator[Finding]:
     if ":" in text or "[" in text or "=" in text:
         for m in _LABELS.finditer(text):
             yield Finding(m.start(), m.end(), "label", m.group(), m.group().strip().casefold())
+
+
+# --- national identity numbers -------------------------------------------------------------
+@dataclass(frozen=True)
+class _IdFormat:
+    """One national id: a candidate pattern, its `python-stdnum` check, and whether a bare
+    number needs a keyword before it (formats whose checksum passes too many random numbers)."""
+
+    pattern: re.Pattern[str]
+    valid: Callable[[str], bool]
+    keywords: re.Pattern[str] | None = None
+
+
+def _nino(value: str) -> bool:
+    """A UK National Insurance number (no stdnum module): prefix and suffix rules of HMRC."""
+    compact = value.replace(" ", "").upper()
+    if not re.fullmatch(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]", compact):
+        return False
+    return compact[:2] not in {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+
+
+def _stdnum(module: str) -> Callable[[str], bool]:
+    from importlib import import_module
+
+    validator: Callable[[str], bool] = import_module(f"stdnum.{module}").is_valid
+    return validator
+
+
+_ID_CONTEXT = 48  # characters before a bare number searched for its keyword
+_ID_FORMATS = (
+    # US SSN: dashed or spaced; bare nine digits only after "SSN" / "social security"
+    _IdFormat(re.compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"), _stdnum("us.ssn")),
+    _IdFormat(
+        re.compile(r"(?<!\d)\d{9}(?!\d)"),
+        _stdnum("us.ssn"),
+        re.compile(r"(?i)\b(?:ssn|social security|soc\.? sec)"),
+    ),
+    # UK National Insurance number
+    _IdFormat(re.compile(r"\b[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D]\b"), _nino),
+    # NL BSN: eleven-proof passes 1 in 11 numbers, so only after a keyword or dotted
+    _IdFormat(re.compile(r"(?<![\d.])\d{4}\.\d{2}\.\d{3}(?![\d.])"), _stdnum("nl.bsn")),
+    _IdFormat(
+        re.compile(r"(?<![\d.-])\d{8,9}(?![\d.-])"),
+        _stdnum("nl.bsn"),
+        re.compile(r"(?i)\b(?:bsn|burgerservicenummer|sofi-?nummer|sofinummer)"),
+    ),
+    # ES DNI and NIE: check letter
+    _IdFormat(re.compile(r"(?<![\w-])\d{8}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.dni")),
+    _IdFormat(re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.nie")),
+    # DE tax id (IdNr): eleven digits, plain or grouped 2-3-3-3, after a keyword
+    _IdFormat(
+        re.compile(r"(?<![\d ])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\d])"),
+        _stdnum("de.idnr"),
+        re.compile(
+            r"(?i)(?:steuer|st\.?-?id|idnr|identifikationsnummer|tax[ -]?id|\btin\b|steuernummer)"
+        ),
+    ),
+    # FR NIR (INSEE): 15 characters with a mod-97 key, plain or spaced
+    _IdFormat(
+        re.compile(
+            r"(?<![\d])[12][ ]?\d{2}[ ]?(?:\d{2}|2[AB])[ ]?(?:\d{2}|2[AB])[ ]?\d{3}[ ]?\d{3}"
+            r"[ ]?\d{2}(?![\d])"
+        ),
+        _stdnum("fr.nir"),
+    ),
+    # IT codice fiscale: 16 characters with a check letter
+    _IdFormat(
+        re.compile(r"\b[A-Za-z]{6}\d{2}[A-Za-z]\d{2}[A-Za-z]\d{3}[A-Za-z]\b"),
+        _stdnum("it.codicefiscale"),
+    ),
+    # PL PESEL: eleven digits with a birth date and a checksum
+    _IdFormat(re.compile(r"(?<![\d])\d{11}(?![\d])"), _stdnum("pl.pesel")),
+    # DK CPR and SE personnummer: birth date, dash and serial
+    _IdFormat(re.compile(r"(?<![\d-])\d{6}-\d{4}(?![\d-])"), _stdnum("dk.cpr")),
+    _IdFormat(
+        re.compile(r"(?<![\d-])(?:\d{2})?\d{6}[-+]\d{4}(?![\d-])"), _stdnum("se.personnummer")
+    ),
+    # FI HETU, BE national number, PT NIF, BR CPF, CA SIN, IN Aadhaar, CZ birth number
+    _IdFormat(re.compile(r"(?<![\w-])\d{6}[-+A]\d{3}[0-9A-Y](?![\w-])"), _stdnum("fi.hetu")),
+    _IdFormat(re.compile(r"(?<![\d.])\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}(?![\d.])"), _stdnum("be.nn")),
+    _IdFormat(
+        re.compile(r"(?<![\d])\d{9}(?![\d])"),
+        _stdnum("pt.nif"),
+        re.compile(r"(?i)\b(?:nif|contribuinte|número fiscal|numero fiscal)"),
+    ),
+    _IdFormat(re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d-])"), _stdnum("br.cpf")),
+    _IdFormat(
+        re.compile(r"(?<![\d])\d{3}[ -]?\d{3}[ -]?\d{3}(?![\d])"),
+        _stdnum("ca.sin"),
+        re.compile(r"(?i)\b(?:sin|social insurance)\b"),
+    ),
+    _IdFormat(
+        re.compile(r"(?<![\d])[2-9]\d{3} ?\d{4} ?\d{4}(?![\d])"),
+        _stdnum("in_.aadhaar"),
+        re.compile(r"(?i)\baadhaa?r\b|\buid\b"),
+    ),
+    _IdFormat(re.compile(r"(?<![\d/])\d{6}/\d{3,4}(?![\d/])"), _stdnum("cz.rc")),
+)
+
+
+def _valid(check: Callable[[str], bool], value: str) -> bool:
+    try:
+        return check(value)
+    except ValueError:  # stdnum's own errors are ValueErrors: a "no"
+        return False
+
+
+def national_ids(text: str) -> Iterator[Finding]:
+    """National identity numbers whose `python-stdnum` checksum (or HMRC's rules) holds: US
+    SSN, UK NINO, NL BSN, ES DNI/NIE, DE IdNr, FR NIR, IT codice fiscale, PL PESEL, DK CPR,
+    SE personnummer, FI HETU, BE NN, PT NIF, BR CPF, CA SIN, IN Aadhaar, CZ rodné číslo.
+    Formats a random number passes too often count only after their keyword."""
+    if not any(c.isdigit() for c in text):
+        return
+    for form in _ID_FORMATS:
+        for m in form.pattern.finditer(text):
+            keyword = form.keywords is None or form.keywords.search(
+                text, max(0, m.start() - _ID_CONTEXT), m.start()
+            )
+            raw = m.group()
+            if keyword and _valid(form.valid, raw):
+                key = re.sub(r"[\s.\-/+]", "", raw).upper()
+                yield Finding(m.start(), m.end(), "national_id", raw, key)

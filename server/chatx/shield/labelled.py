@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from chatx.problems import ChatxError, ProblemCode
 
-_MARK = re.compile(r"\[\[([a-z]+):(.*?)\]\](?!\])", re.S)
+_MARK = re.compile(r"\[\[([a-z_]+):(.*?)\]\](?!\])", re.S)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,11 @@ from functools import cached_property
 import phonenumbers
 
 from chatx.shield import detectors as d
+from chatx.shield.addresses import addresses
 from chatx.shield.detectors import Detector, Finding
 from chatx.shield.names import COMMON_WORDS, NameMatcher, People
+from chatx.shield.ner import Entity
+from chatx.shield.persons import unlisted_names
 from chatx.shield.pseudonyms import TOKEN
 
 # When two findings cover the same characters the longer wins; on a tie, the earlier kind here.
@@ -25,6 +28,7 @@ PRIORITY = {
             "secret",
             "card",
             "iban",
+            "national_id",
             "phone",
             "ip",
             "address",
@@ -46,10 +50,12 @@ class Scanner:
         regions: Sequence[str] = d.DEFAULT_REGIONS,
         *,
         paranoid: bool = False,
+        names: str | None = None,
     ) -> None:
         self.people = people or People()
         self.names: NameMatcher = self.people.matcher()
         self.paranoid = paranoid
+        self.names_model = names
         leniency = phonenumbers.Leniency.POSSIBLE if paranoid else phonenumbers.Leniency.VALID
         self._detectors: tuple[Detector, ...] = (
             d.hard_fail,
@@ -58,9 +64,11 @@ class Scanner:
             d.secret_detector(entropy_bits=4.0 if paranoid else 4.3),
             d.cards,
             d.ibans,
+            d.national_ids,
             d.phone_detector(regions, leniency),
             d.ips,
-            d.addresses,
+            addresses,
+            d.postcodes,
             self.names.find,
         )
 
@@ -74,9 +82,40 @@ class Scanner:
             out.extend((word, kind, words) for word in sorted(words - COMMON_WORDS))
         return out
 
+    @property
+    def problem(self) -> str | None:
+        """Why names nobody listed cannot be found (None: they can, or are not asked for)."""
+        return unlisted_names(self.names_model).problem if self.names_model else None
+
+    @property
+    def name_model(self) -> str | None:
+        """The entity model that finds names nobody listed, when it runs."""
+        return unlisted_names(self.names_model).label if self.names_model else None
+
     def scan(self, text: str) -> list[Finding]:
         """Non-overlapping findings in text order; spans inside pseudonym tokens are skipped."""
+        return self.scan_many([text])[0]
+
+    def scan_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """`scan` of each text, with the entity model run over them in batches."""
+        extra: list[list[Finding]] = [[] for _ in texts]
+        unlisted = unlisted_names(self.names_model) if self.names_model else None
+        if unlisted is not None and unlisted.finder is not None and unlisted.model is not None:
+            finder = unlisted.finder
+            pieces = [
+                (i, span) for i, text in enumerate(texts) for span in finder.model_spans(text)
+            ]
+            found = unlisted.model.entities([texts[i][a:b] for i, (a, b) in pieces])
+            entities: list[list[Entity]] = [[] for _ in texts]
+            for (i, (a, _)), piece in zip(pieces, found, strict=True):
+                entities[i].extend(Entity(a + e.start, a + e.end, e.label) for e in piece)
+            extra = [finder.find(text, entities[i]) for i, text in enumerate(texts)]
+        return [self._scan(text, found) for text, found in zip(texts, extra, strict=True)]
+
+    def _scan(self, text: str, unlisted: list[Finding]) -> list[Finding]:
+        # Listed people first: on a tie with a name found otherwise, their key wins.
         found = [f for detect in self._detectors for f in detect(text)]
+        found.extend(unlisted)
         if self.paranoid:
             found.extend(self._embedded_names(text))
         if not found:

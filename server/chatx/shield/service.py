@@ -19,9 +19,12 @@ from chatx.problems import ChatxError, ProblemCode
 from chatx.shield.detectors import DEFAULT_REGIONS, HARD_FAIL, Finding
 from chatx.shield.labelled import LabelledRecord
 from chatx.shield.names import People, person_key
+from chatx.shield.ner import DEFAULT_NAME_MODEL
 from chatx.shield.pseudonyms import TOKEN, Pseudonymizer, RevealMap, load_salt
 from chatx.shield.scanner import Scanner
 
+PERSON_KINDS = frozenset({"name", "me"})
+BATCH = 512  # texts redacted together (the entity model runs over a batch at once)
 THRESHOLD = 0.995
 STRICT_THRESHOLD = 0.999
 
@@ -44,10 +47,13 @@ class Shield:
         salt: bytes,
         regions: Sequence[str] = DEFAULT_REGIONS,
         reveal: RevealMap | None = None,
+        *,
+        names: str | None = DEFAULT_NAME_MODEL,
     ) -> None:
         self.people = people
         self.regions = tuple(regions)
-        self.scanner = Scanner(people, self.regions)
+        self.names = names
+        self.scanner = Scanner(people, self.regions, names=names)
         self._paranoid: Scanner | None = None
         self._salt = salt
         self._pseudonyms = Pseudonymizer(salt)
@@ -62,19 +68,22 @@ class Shield:
         people: People,
         regions: Sequence[str] = DEFAULT_REGIONS,
         folder: Path | None = None,
+        *,
+        names: str | None = DEFAULT_NAME_MODEL,
     ) -> Shield:
-        """A shield with this machine's salt, recording tokens in its local reveal map."""
-        return cls(people, load_salt(folder), regions, RevealMap(folder))
+        """A shield with this machine's salt, recording tokens in its local reveal map;
+        `names` is the entity model that finds names nobody listed (None: off)."""
+        return cls(people, load_salt(folder), regions, RevealMap(folder), names=names)
 
     def with_people(self, people: People) -> Shield:
         """The same salt and reveal map for another set of people."""
-        return Shield(people, self._salt, self.regions, self.reveal)
+        return Shield(people, self._salt, self.regions, self.reveal, names=self.names)
 
     @property
     def paranoid(self) -> Scanner:
         """The wider scanner a strict preflight re-scans with."""
         if self._paranoid is None:
-            self._paranoid = Scanner(self.people, self.regions, paranoid=True)
+            self._paranoid = Scanner(self.people, self.regions, paranoid=True, names=self.names)
         return self._paranoid
 
     # -- redaction -----------------------------------------------------------
@@ -88,13 +97,24 @@ class Shield:
 
     def redact(self, text: str) -> Redaction:
         """`text` with every finding replaced by its pseudonym (recorded in the reveal map)."""
-        result = self._redact(text)
-        if self.reveal is not None and result.findings:
-            self.reveal.record(zip(result.tokens, result.findings, strict=True))
-        return result
+        return self.redact_many([text])[0]
 
-    def _redact(self, text: str) -> Redaction:
-        findings = self.scanner.scan(text)
+    def redact_many(self, texts: Sequence[str]) -> list[Redaction]:
+        """`redact` of each text; the entity model runs over them in batches."""
+        results = self._redact_many(texts)
+        if self.reveal is not None:
+            self.reveal.record(
+                pair for r in results for pair in zip(r.tokens, r.findings, strict=True)
+            )
+        return results
+
+    def _redact_many(self, texts: Sequence[str]) -> list[Redaction]:
+        return [
+            self._apply(text, findings)
+            for text, findings in zip(texts, self.scanner.scan_many(texts), strict=True)
+        ]
+
+    def _apply(self, text: str, findings: list[Finding]) -> Redaction:
         if not findings:
             return Redaction(text, [], [])
         tokens = [self._pseudonyms.token(f) for f in findings]
@@ -187,20 +207,50 @@ class Shield:
         tally = _Tally(rescan=self.paranoid if strict else self.scanner)
         tally.hard["attachment"] += attachments
         outputs: list[str] = []
-        replaced: list[tuple[str, Finding]] = []
-        for text in texts:
-            result = self._redact(text)
-            replaced.extend(zip(result.tokens, result.findings, strict=True))
-            outputs.append(result.text)
-            tally.add(text, result)
-        if self.reveal is not None:
-            self.reveal.record(replaced)
+        pending = list(texts)
+        for lo in range(0, len(pending), BATCH):
+            batch = pending[lo : lo + BATCH]
+            results, rescans = self._checked(batch, strict=strict)
+            outputs.extend(r.text for r in results)
+            tally.add(batch, results, rescans)
         redacted, residual = tally.redacted, tally.residual
         by_kind = {
             kind: _coverage(redacted[kind] + residual[kind], redacted[kind])
             for kind in sorted(set(redacted) | set(residual))
         }
         return outputs, tally.report(source, "rescan", strict, by_kind)
+
+    def _checked(
+        self, texts: Sequence[str], *, strict: bool
+    ) -> tuple[list[Redaction], list[list[Finding]]]:
+        """`texts` redacted and settled, with what the (strict or default) re-scan finds."""
+        results, rescans = self._settle(self.redact_many(texts))
+        if strict:
+            rescans = self.paranoid.scan_many([r.text for r in results])
+        return results, rescans
+
+    def _settle(self, results: list[Redaction]) -> tuple[list[Redaction], list[list[Finding]]]:
+        """Names are read from their context, and a second reading of a redacted text can see
+        one the first missed ("CN_… Stumpf"): replace those too. The texts with their re-scan
+        findings (re-scanned again only where something was replaced)."""
+        rescans = self.scanner.scan_many([r.text for r in results])
+        changed = []
+        for index, (result, found) in enumerate(zip(results, rescans, strict=True)):
+            names = [f for f in found if f.kind in PERSON_KINDS]
+            if names:
+                again = self._apply(result.text, names)
+                if self.reveal is not None:
+                    self.reveal.record(zip(again.tokens, again.findings, strict=True))
+                results[index] = Redaction(
+                    again.text, result.findings + again.findings, result.tokens + again.tokens
+                )
+                changed.append(index)
+        if changed:
+            for index, found in zip(
+                changed, self.scanner.scan_many([results[i].text for i in changed]), strict=True
+            ):
+                rescans[index] = found
+        return results, rescans
 
     def coverage(
         self, records: Sequence[LabelledRecord], *, strict: bool = False, source: str | None = None
@@ -213,9 +263,10 @@ class Shield:
         over = 0
         for record in records:
             shield = self._for_record(record)
-            result = shield.redact(record.text)
+            results, rescans = shield._checked([record.text], strict=strict)
+            result = results[0]
             tally.rescan = shield.paranoid if strict else shield.scanner
-            tally.add(record.text, result)
+            tally.add([record.text], results, rescans)
             covered = _covered(record.text, result.findings)
             for label in record.labels:
                 expected[label.kind] += 1
@@ -257,6 +308,7 @@ def require_pass(report: RedactionReport) -> None:
         reasons.append(f"content that never leaves the machine: {_counts(report.hard_fail)}")
     if report.residual:
         reasons.append(f"still found after redaction: {_counts(report.residual)}")
+    reasons.extend(report.unavailable)
     if report.coverage < report.threshold:
         reasons.append(f"coverage {report.coverage:.4f} is below {report.threshold}")
     raise ChatxError.of(
@@ -302,13 +354,19 @@ class _Tally:
     characters: int = 0
     started: float = field(default_factory=time.perf_counter)
 
-    def add(self, original: str, result: Redaction) -> None:
-        """Count one redacted text and what the re-scan still finds in it."""
-        self.records += 1
-        self.characters += len(original)
-        self.redacted.update(f.kind for f in result.findings)
-        self.residual.update(f.kind for f in self.rescan.scan(result.text))
-        self.hard.update(_hard_fail_tokens(result.text))
+    def add(
+        self,
+        originals: Sequence[str],
+        results: Sequence[Redaction],
+        rescans: Sequence[list[Finding]],
+    ) -> None:
+        """Count redacted texts and what their re-scan still found."""
+        self.records += len(originals)
+        self.characters += sum(len(text) for text in originals)
+        for result, rescan in zip(results, rescans, strict=True):
+            self.redacted.update(f.kind for f in result.findings)
+            self.residual.update(f.kind for f in rescan)
+            self.hard.update(_hard_fail_tokens(result.text))
 
     def report(
         self,
@@ -324,6 +382,7 @@ class _Tally:
         coverage = removed / expected if expected else 1.0
         threshold = STRICT_THRESHOLD if strict else THRESHOLD
         hard = {k: n for k, n in sorted(self.hard.items()) if n}
+        unavailable = [p for p in (self.rescan.problem,) if p]
         return RedactionReport.model_validate(
             {
                 "source": source,
@@ -338,7 +397,12 @@ class _Tally:
                 "by_kind": by_kind,
                 "coverage": round(coverage, 6),
                 "over_redacted": over_redacted,
-                "passed": coverage >= threshold and not self.residual and not hard,
+                "name_model": self.rescan.name_model,
+                "unavailable": unavailable,
+                "passed": coverage >= threshold
+                and not self.residual
+                and not hard
+                and not unavailable,
                 "took_ms": round((time.perf_counter() - self.started) * 1000, 3),
             }
         )

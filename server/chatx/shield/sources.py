@@ -6,6 +6,8 @@ and the names in the settings.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,6 +93,24 @@ def workspace_people(
         finally:
             rows.close()
     return people_from(participants, settings.shield_names, [*settings.shield_me, *me])
+
+
+def local_shield(people: People, settings: Settings) -> Shield:
+    """This machine's shield for `people`, as the settings configure it: phone regions led by
+    the user's locale, and the name model."""
+    return Shield.local(
+        people,
+        locale_regions(settings.shield_locale, settings.shield_regions),
+        names=settings.shield_name_model or None,
+    )
+
+
+def locale_regions(locale: str | None, regions: Sequence[str]) -> list[str]:
+    """`regions` with the locale's region first (`de_DE.UTF-8` -> DE)."""
+    locale = locale or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    match = re.match(r"[a-z]{2,3}[_-]([A-Z]{2})\b", locale)
+    first = [match.group(1)] if match else []
+    return list(dict.fromkeys([*first, *(r.upper() for r in regions)]))
 
 
 def redact_input(shield: Shield, source: Input, *, strict: bool = False) -> SourceRedaction:
