@@ -49,6 +49,8 @@ bench: $(DEVSTAMP)
 	$(PY) bench/cold_query_bench.py
 	$(PY) bench/lsp_bench.py --chunks 100000
 	$(PY) bench/shield_bench.py --messages 100000
+	$(PY) bench/shield_bench.py --messages 100000 --corpus dense
+	$(PY) bench/shield_eval.py
 	$(PY) bench/route_bench.py
 
 schemas: $(STAMP)

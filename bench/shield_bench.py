@@ -12,6 +12,7 @@ Targets: >= 1,000 messages/s; preflight of 100k messages <= 120 s.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import tempfile
@@ -52,11 +53,34 @@ def turns(count: int, seed: int = 5) -> list[str]:
     return out
 
 
+def dense_turns(count: int, seed: int = 5) -> list[str]:
+    """Chat lines of `shield_eval`'s generated set: names nobody listed in most lines, in
+    twelve locales (the worst case for the name model)."""
+    from chatx.shield.labelled import load_labelled
+    from shield_eval_data import generate
+
+    records, _ = generate(max(40, count // 3), seed)
+    jsonl = "\n".join(json.dumps(record) for record in records)
+    lines = [
+        line
+        for record in load_labelled(jsonl, "generated")
+        for line in record.text.split("\n")
+        if line.strip()
+    ]
+    return [lines[i % len(lines)] for i in range(count)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument(
+        "--corpus",
+        choices=("chat", "dense"),
+        default="chat",
+        help="chat: synthetic team chat; dense: shield_eval's name-dense multilingual lines",
+    )
     args = parser.parse_args()
-    texts = turns(args.messages)
+    texts = turns(args.messages) if args.corpus == "chat" else dense_turns(args.messages)
     rng = random.Random(5)
     people = people_from([f"{n} {rng.choice(SURNAMES)}" for n in NAMES], me=["Sam Carter"])
     with tempfile.TemporaryDirectory() as folder:
@@ -71,7 +95,10 @@ def main() -> None:
             batch_ms.append((time.perf_counter() - began) * 1000)
         took = time.perf_counter() - start
         p50, p95 = percentiles(batch_ms)
-        print(f"shield bench: {len(texts)} chat turns, {sum(map(len, texts)) / 1e6:.1f} MB")
+        print(
+            f"shield bench ({args.corpus}): {len(texts)} chat turns, "
+            f"{sum(map(len, texts)) / 1e6:.1f} MB"
+        )
         line("findings redacted", f"{found}")
         line(
             "redaction throughput",

@@ -104,6 +104,12 @@ class Settings(BaseModel):
         "the names lexicon, finds names nobody listed; if it cannot load, preflight fails "
         "closed. Empty: only the index's participants and `shieldNames` are names.",
     )
+    shield_entities: list[Literal["org", "place"]] = Field(
+        default_factory=list,
+        alias="shieldEntities",
+        description="Also redact organisations (`org`) and places (`place`) the name model "
+        "finds; by default they are kept (comma-separated in `CHATX_*`).",
+    )
     shield_diagnostics: bool = Field(
         True,
         alias="shieldDiagnostics",
@@ -194,7 +200,14 @@ class Settings(BaseModel):
         4, alias="cloudConcurrency", ge=1, description="Concurrent cloud model calls."
     )
 
-    @field_validator("shield_names", "shield_me", "shield_regions", "heavy_actions", mode="before")
+    @field_validator(
+        "shield_names",
+        "shield_me",
+        "shield_regions",
+        "shield_entities",
+        "heavy_actions",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -143,6 +143,7 @@ class Daemon:
             *s.shield_regions,
             s.shield_locale,
             s.shield_name_model,
+            *s.shield_entities,
         )
         with self._shield_lock:
             if self._shield is None or self._shield[0] != key:

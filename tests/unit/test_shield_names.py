@@ -142,3 +142,18 @@ def test_bad_input_never_crashes_and_stays_bounded(shield: Shield, text: str) ->
     outputs, report = shield.preflight([text])
     assert len(outputs[0]) <= 5 * len(text) + 32
     assert report.records == 1
+
+
+def test_organisations_and_places_are_kept_unless_configured(shield: Shield) -> None:
+    text = "Anna joined Microsoft in Berlin last year."
+    assert shield.redact(text).text.split()[1:] == [
+        "joined",
+        "Microsoft",
+        "in",
+        "Berlin",
+        "last",
+        "year.",
+    ]
+    wider = Shield(people_from(), SALT, entities=["org", "place"])
+    kinds = {f.kind: f.value for f in wider.scan(text)}
+    assert kinds == {"name": "Anna", "org": "Microsoft", "place": "Berlin"}

@@ -131,8 +131,10 @@ _UNIT = rf"(?:{_UNITS})\.?[ ]*[#]?[\w-]{{1,6}}"  # Apt 5, Suite 735, Flat 2
 _UNIT_PART = re.compile(_UNIT)
 _L = r"[^\W\d_]"
 _TOWN_WORD = rf"{_CAP}(?![A-Z\d])(?:{_L}|['’])*"
+# Lower-case words inside a town's name: "Saint Alex-les-Bains", "Lipník nad Bečvou".
+_TOWN_LINKS = "sur|sous|les|lès|le|la|de|del|della|di|do|da|dos|das|am|nad|pod|upon|aan|den|op|ter"
 _TOWN_WORDS = (
-    rf"(?:'s-)?{_TOWN_WORD}(?:(?:[ -]|[ -][a-z]{{1,4}}[ -]){_TOWN_WORD}){{0,4}}"
+    rf"(?:'s-)?{_TOWN_WORD}(?:(?:[ -]|[ -](?:{_TOWN_LINKS})[ -]){_TOWN_WORD}){{0,4}}"
     r"(?:[ ]\([A-Z]{2}\))?"
 )
 _STREETS_WITHOUT_NUMBER = (_NO_NUMBER,)

@@ -37,6 +37,8 @@ KINDS = (
     "postcode",
     "attachment",
     "label",
+    "org",
+    "place",
 )
 # Content no redaction makes safe to send: preflight blocks on it whatever else it finds.
 HARD_FAIL = frozenset({"attachment", "label"})
@@ -473,7 +475,7 @@ _ID_FORMATS = (
     _IdFormat(re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.nie")),
     # DE tax id (IdNr): eleven digits, plain or grouped 2-3-3-3, after a keyword
     _IdFormat(
-        re.compile(r"(?<![\d ])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\d])"),
+        re.compile(r"(?<!\d)(?<!\d )\d{2} ?\d{3} ?\d{3} ?\d{3}(?!\d)"),
         _stdnum("de.idnr"),
         re.compile(
             r"(?i)(?:steuer|st\.?-?id|idnr|identifikationsnummer|tax[ -]?id|\btin\b|steuernummer)"

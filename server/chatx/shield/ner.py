@@ -24,6 +24,8 @@ BATCH = 256
 CACHE_SIZE = 8192  # pieces whose entities are kept
 MAX_CHARS = 20_000  # longer texts are cut into pieces at whitespace for the model
 PERSON = "PERSON"
+# Model labels redacted, when `shieldEntities` asks for them, as these kinds.
+ENTITY_KINDS = {"ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
 
 
 class NameModelError(RuntimeError):

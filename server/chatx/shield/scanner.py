@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from functools import cached_property
 
 import phonenumbers
@@ -11,8 +11,8 @@ import phonenumbers
 from chatx.shield import detectors as d
 from chatx.shield.addresses import addresses
 from chatx.shield.detectors import Detector, Finding
-from chatx.shield.names import COMMON_WORDS, NameMatcher, People
-from chatx.shield.ner import Entity
+from chatx.shield.names import COMMON_WORDS, NameMatcher, People, fold
+from chatx.shield.ner import ENTITY_KINDS, Entity
 from chatx.shield.persons import unlisted_names
 from chatx.shield.pseudonyms import TOKEN
 
@@ -35,6 +35,8 @@ PRIORITY = {
             "postcode",
             "me",
             "name",
+            "org",
+            "place",
         )
     )
 }
@@ -51,11 +53,13 @@ class Scanner:
         *,
         paranoid: bool = False,
         names: str | None = None,
+        entities: Collection[str] = (),
     ) -> None:
         self.people = people or People()
         self.names: NameMatcher = self.people.matcher()
         self.paranoid = paranoid
         self.names_model = names
+        self.entity_kinds = frozenset(entities)  # "org", "place": redacted only when asked
         leniency = phonenumbers.Leniency.POSSIBLE if paranoid else phonenumbers.Leniency.VALID
         self._detectors: tuple[Detector, ...] = (
             d.hard_fail,
@@ -103,14 +107,29 @@ class Scanner:
         if unlisted is not None and unlisted.finder is not None and unlisted.model is not None:
             finder = unlisted.finder
             pieces = [
-                (i, span) for i, text in enumerate(texts) for span in finder.model_spans(text)
+                (i, span)
+                for i, text in enumerate(texts)
+                for span in ([(0, len(text))] if self.entity_kinds else finder.model_spans(text))
             ]
             found = unlisted.model.entities([texts[i][a:b] for i, (a, b) in pieces])
             entities: list[list[Entity]] = [[] for _ in texts]
             for (i, (a, _)), piece in zip(pieces, found, strict=True):
                 entities[i].extend(Entity(a + e.start, a + e.end, e.label) for e in piece)
-            extra = [finder.find(text, entities[i]) for i, text in enumerate(texts)]
+            extra = [
+                finder.find(text, entities[i]) + self._entities(text, entities[i])
+                for i, text in enumerate(texts)
+            ]
         return [self._scan(text, found) for text, found in zip(texts, extra, strict=True)]
+
+    def _entities(self, text: str, entities: list[Entity]) -> list[Finding]:
+        """Organisations and places the model found, for the kinds the settings ask for."""
+        out = []
+        for entity in entities:
+            kind = ENTITY_KINDS.get(entity.label)
+            if kind in self.entity_kinds:
+                value = text[entity.start : entity.end]
+                out.append(Finding(entity.start, entity.end, kind, value, fold(value)))
+        return out
 
     def _scan(self, text: str, unlisted: list[Finding]) -> list[Finding]:
         # Listed people first: on a tie with a name found otherwise, their key wins.

@@ -49,11 +49,13 @@ class Shield:
         reveal: RevealMap | None = None,
         *,
         names: str | None = DEFAULT_NAME_MODEL,
+        entities: Sequence[str] = (),
     ) -> None:
         self.people = people
         self.regions = tuple(regions)
         self.names = names
-        self.scanner = Scanner(people, self.regions, names=names)
+        self.entities = tuple(entities)
+        self.scanner = Scanner(people, self.regions, names=names, entities=entities)
         self._paranoid: Scanner | None = None
         self._salt = salt
         self._pseudonyms = Pseudonymizer(salt)
@@ -70,20 +72,37 @@ class Shield:
         folder: Path | None = None,
         *,
         names: str | None = DEFAULT_NAME_MODEL,
+        entities: Sequence[str] = (),
     ) -> Shield:
         """A shield with this machine's salt, recording tokens in its local reveal map;
-        `names` is the entity model that finds names nobody listed (None: off)."""
-        return cls(people, load_salt(folder), regions, RevealMap(folder), names=names)
+        `names` is the entity model that finds names nobody listed (None: off), `entities`
+        the organisation and place kinds it also redacts."""
+        return cls(
+            people, load_salt(folder), regions, RevealMap(folder), names=names, entities=entities
+        )
 
     def with_people(self, people: People) -> Shield:
         """The same salt and reveal map for another set of people."""
-        return Shield(people, self._salt, self.regions, self.reveal, names=self.names)
+        return Shield(
+            people,
+            self._salt,
+            self.regions,
+            self.reveal,
+            names=self.names,
+            entities=self.entities,
+        )
 
     @property
     def paranoid(self) -> Scanner:
         """The wider scanner a strict preflight re-scans with."""
         if self._paranoid is None:
-            self._paranoid = Scanner(self.people, self.regions, paranoid=True, names=self.names)
+            self._paranoid = Scanner(
+                self.people,
+                self.regions,
+                paranoid=True,
+                names=self.names,
+                entities=self.entities,
+            )
         return self._paranoid
 
     # -- redaction -----------------------------------------------------------

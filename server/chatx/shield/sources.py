@@ -102,6 +102,7 @@ def local_shield(people: People, settings: Settings) -> Shield:
         people,
         locale_regions(settings.shield_locale, settings.shield_regions),
         names=settings.shield_name_model or None,
+        entities=settings.shield_entities,
     )
 
 
