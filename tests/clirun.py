@@ -40,3 +40,15 @@ def chatx(
         cwd=cwd,
         timeout=300,
     )
+
+
+def indexed_example(folder: Path) -> Path:
+    """A copy of examples/workspace under `folder`, indexed by the real CLI."""
+    import shutil
+
+    ws = folder / "ws"
+    shutil.copytree(
+        REPO / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
+    )
+    assert chatx("index", str(ws)).returncode == 0
+    return ws

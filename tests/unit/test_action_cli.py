@@ -4,13 +4,12 @@ runs them, against stand-in model servers reached through the official clients' 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.clirun import chatx, schema
+from tests.clirun import chatx, indexed_example, schema
 from tests.standins.anthropic_standin import AnthropicStandIn
 from tests.standins.ollama_standin import OllamaStandIn
 
@@ -25,12 +24,7 @@ QUESTION = "how do we roll back a failed deploy?"
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = tmp_path_factory.mktemp("actions") / "ws"
-    shutil.copytree(
-        REPO / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
-    )
-    assert chatx("index", str(ws)).returncode == 0
-    return ws
+    return indexed_example(tmp_path_factory.mktemp("actions"))
 
 
 @pytest.fixture()

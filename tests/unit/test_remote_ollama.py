@@ -21,7 +21,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from tests.clirun import chatx, schema
+from tests.clirun import chatx, indexed_example, schema
 
 from chatx.index.indexer import state_dir
 from chatx.llm.hosts import is_local_host
@@ -161,12 +161,7 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = tmp_path_factory.mktemp("remote") / "ws"
-    shutil.copytree(
-        REPO / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
-    )
-    assert chatx("index", str(ws)).returncode == 0
-    return ws
+    return indexed_example(tmp_path_factory.mktemp("remote"))
 
 
 def _env(remote: Remote, **extra: str) -> dict[str, str]:
