@@ -34,9 +34,14 @@ CARD = "4111 1111 1111 1111"
 IBAN = "DE89 3704 0044 0532 0130 00"
 PHONE = "+44 20 7946 0958"
 IP = "10.0.4.17"
+# Nobody listed these: the name model, the address and the national-id detectors find them.
+THIRD_PARTY = "Klaus Petersen"
+ADDRESS = "Gartenweg 12, 10115 Berlin"
+SSN = "536-90-4399"
 QUESTION = (
     f"{NAME} asked how we roll back a failed deploy. Her card {CARD}, IBAN {IBAN}, "
-    f"mail {EMAIL}, phone {PHONE}, the box at {IP}."
+    f"mail {EMAIL}, phone {PHONE}, the box at {IP}. {THIRD_PARTY} lives at {ADDRESS}, "
+    f"SSN {SSN}."
 )
 ANSWER = "Roll back with `helm rollback orders 41` [1]."
 # Raw values, compared case-insensitively: the labelled ones, their parts, other spellings of
@@ -57,6 +62,11 @@ RAW = (
     "Marco",
     "Priya",
     "Aiko",
+    THIRD_PARTY,
+    "Klaus",
+    "Petersen",
+    "Gartenweg",
+    SSN,
 )
 # Numbers by their digits alone, whatever separates them in a body.
 DIGITS = {
@@ -65,6 +75,7 @@ DIGITS = {
     "phone": "442079460958",
     "national phone": "2079460958",
     "ip": "100417",
+    "ssn": "536904399",
 }
 
 
@@ -212,7 +223,7 @@ def test_the_prompt_leaves_for_another_machine_only_redacted(indexed: Path, remo
         texts = [json.dumps(request), str(body.get("system", "")), str(body.get("prompt", ""))]
         assert [leak for text in texts for leak in leaks(text)] == [], request["path"]
     sent = str(generate[0]["body"]["prompt"])
-    for kind in ("card", "iban", "email", "phone", "ip"):
+    for kind in ("card", "iban", "email", "phone", "ip", "address", "national_id"):
         assert f"⟦TKN:{kind}:" in sent, kind
     assert re.search(r"\bCN_[0-9a-f]{6} asked how we roll back", sent)
 
