@@ -126,3 +126,17 @@ def test_workspace_participants_are_redacted_and_the_salt_is_never_indexed(
         if path.is_file():
             data = path.read_bytes()
             assert salt not in data and salt.hex().encode() not in data, path
+
+
+def test_a_name_model_that_cannot_load_is_said_and_preflight_fails_closed(tmp_path: Path) -> None:
+    text = "Hi Gareth, the invoice went to gareth@example.org"
+    env = {"CHATX_SHIELD_DIR": str(tmp_path), "CHATX_SHIELD_NAME_MODEL": "chatx_no_such_model"}
+    redacted = chatx("redact", "-", stdin=text, env=env)
+    assert redacted.returncode == 0
+    assert "example.org" not in redacted.stdout
+    assert "chatx_no_such_model" in redacted.stderr and "were not redacted" in redacted.stderr
+    blocked = chatx("--error-format", "json", "preflight", "-", stdin=text, env=env)
+    assert blocked.returncode == 2
+    problem = json.loads(blocked.stderr.strip().splitlines()[-1])
+    assert problem["code"] == "POLICY_SHIELD_FAILURE" and "cannot load" in problem["detail"]
+    assert "Gareth" not in problem["detail"]

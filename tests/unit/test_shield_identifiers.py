@@ -129,3 +129,10 @@ def test_cards_with_spaces_or_dashes_and_a_plain_text_stays() -> None:
     redacted = shield.redact(text).text
     assert "4111" not in redacted and "5500" not in redacted
     assert redacted.endswith("; deploy at 10:30 as planned")
+
+
+def test_the_texts_own_international_numbers_say_where_its_national_ones_are_from() -> None:
+    detect = phone_detector(("US",))
+    assert [f.value for f in detect("or 20123456 after five")] == []
+    hinted = detect("office +45 33 12 34 56, or 20123456 after five")
+    assert [f.value for f in hinted] == ["+45 33 12 34 56", "20123456"]

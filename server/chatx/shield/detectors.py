@@ -109,14 +109,16 @@ def phone_detector(
     regions: Sequence[str] = DEFAULT_REGIONS,
     leniency: int = phonenumbers.Leniency.VALID,
 ) -> Detector:
-    """Phone numbers in international format (`+` or `00`), or national ones valid in one of
-    `regions` (then `EXTRA_REGIONS`). A number valid nowhere still counts when it is possible
+    """Phone numbers in international format (`+` or `00`), or national ones valid in the
+    regions of the text's own international numbers, in one of `regions`, or in one of
+    `EXTRA_REGIONS`. A number valid nowhere still counts when it is possible
     somewhere and reads like one: grouped like a phone number, or after a phone word."""
     configured = len(tuple(dict.fromkeys(r.upper() for r in regions)))
     ordered = tuple(dict.fromkeys(r.upper() for r in (*regions, *EXTRA_REGIONS)))
     lenient = leniency == phonenumbers.Leniency.POSSIBLE
 
     def phones(text: str) -> Iterator[Finding]:
+        candidates = []
         for candidate in _PHONE_CANDIDATE.finditer(text):
             raw = candidate.group()
             digits = sum(c.isdigit() for c in raw)
@@ -127,8 +129,14 @@ def phone_detector(
                 raw, start = raw[1:], start + 1
             if _CURRENCY.search(text, max(0, start - 4), start) or _CURRENCY.match(text, end):
                 continue
+            candidates.append((start, end, raw, digits))
+        # The text's own international numbers say where its national ones are from.
+        hinted = [_region_of(raw) for _, _, raw, _ in candidates if _international(raw)]
+        trusted = tuple(dict.fromkeys(r for r in (*hinted, *ordered[:configured]) if r))
+        regions = tuple(dict.fromkeys((*trusted, *ordered)))
+        for start, end, raw, digits in candidates:
             context = lenient or _phone_context(text, start)
-            number = _phone_number(raw, digits, configured, ordered, context)
+            number = _phone_number(raw, digits, len(trusted), regions, context)
             if number is None:
                 continue
             extension = _EXTENSION.match(text, end)
@@ -140,6 +148,17 @@ def phone_detector(
     return phones
 
 
+def _international(raw: str) -> bool:
+    text = raw.strip()
+    return text.startswith("+") or (text.startswith("00") and not text.startswith("000"))
+
+
+def _region_of(raw: str) -> str | None:
+    text = raw.strip()
+    number = _parse("+" + text.lstrip("+")[2:] if text.startswith("00") else text, None)
+    return phonenumbers.region_code_for_number(number) if number is not None else None
+
+
 def _phone_context(text: str, start: int) -> bool:
     return _PHONE_WORDS.search(text, max(0, start - _PHONE_CONTEXT), start) is not None
 
@@ -149,8 +168,7 @@ def _phone_number(
 ) -> phonenumbers.PhoneNumber | None:
     """The number `raw` stands for, or None when it is no phone number."""
     text = raw.strip()
-    international = text.startswith("+") or (text.startswith("00") and not text.startswith("000"))
-    if international:
+    if _international(text):
         if digits > MAX_E164_DIGITS + 2:
             return None
         text = "+" + text.lstrip("+")[2:] if text.startswith("00") else text
