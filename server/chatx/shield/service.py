@@ -24,6 +24,7 @@ from chatx.shield.pseudonyms import TOKEN, Pseudonymizer, RevealMap, load_salt
 from chatx.shield.scanner import Scanner
 
 PERSON_KINDS = frozenset({"name", "me"})
+SETTLE_ROUNDS = 3
 BATCH = 512  # texts redacted together (the entity model runs over a batch at once)
 THRESHOLD = 0.995
 STRICT_THRESHOLD = 0.999
@@ -249,27 +250,32 @@ class Shield:
         return results, rescans
 
     def _settle(self, results: list[Redaction]) -> tuple[list[Redaction], list[list[Finding]]]:
-        """Names are read from their context, and a second reading of a redacted text can see
-        one the first missed ("CN_… Stumpf"): replace those too. The texts with their re-scan
-        findings (re-scanned again only where something was replaced)."""
+        """Names are read from their context, and another reading of a redacted text can see
+        one the first missed ("CN_… Stumpf"): replace those too, up to `SETTLE_ROUNDS` times.
+        The texts with their re-scan findings (texts re-scanned only where something changed)."""
         rescans = self.scanner.scan_many([r.text for r in results])
-        changed = []
-        for index, (result, found) in enumerate(zip(results, rescans, strict=True)):
-            names = [f for f in found if f.kind in PERSON_KINDS]
-            if names:
-                again = self._apply(result.text, names)
-                if self.reveal is not None:
-                    self.reveal.record(zip(again.tokens, again.findings, strict=True))
-                results[index] = Redaction(
-                    again.text, result.findings + again.findings, result.tokens + again.tokens
-                )
-                changed.append(index)
-        if changed:
-            for index, found in zip(
-                changed, self.scanner.scan_many([results[i].text for i in changed]), strict=True
-            ):
-                rescans[index] = found
+        pending = list(range(len(results)))
+        for _ in range(SETTLE_ROUNDS):
+            changed = []
+            for index in pending:
+                names = [f for f in rescans[index] if f.kind in PERSON_KINDS]
+                if names:
+                    results[index] = self._extend(results[index], names)
+                    changed.append(index)
+            if not changed:
+                break
+            found = self.scanner.scan_many([results[i].text for i in changed])
+            for index, rescan in zip(changed, found, strict=True):
+                rescans[index] = rescan
+            pending = changed
         return results, rescans
+
+    def _extend(self, result: Redaction, names: list[Finding]) -> Redaction:
+        """`result` with `names` (found in its redacted text) replaced too."""
+        again = self._apply(result.text, names)
+        if self.reveal is not None:
+            self.reveal.record(zip(again.tokens, again.findings, strict=True))
+        return Redaction(again.text, result.findings + again.findings, result.tokens + again.tokens)
 
     def coverage(
         self, records: Sequence[LabelledRecord], *, strict: bool = False, source: str | None = None
