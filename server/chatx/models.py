@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ChunkKind = Literal["chat", "doc", "memory"]
 FileState = Literal["indexed", "stale", "failed", "skipped"]
@@ -68,6 +68,30 @@ class Message(_Model):
     attachments: list[Attachment] = Field(default_factory=list)
     source_ref: SourceRef
     source_meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("text", "sender", "sender_id", mode="before")
+    @classmethod
+    def _repair(cls, value: Any) -> Any:
+        return repair_text(value) if isinstance(value, str) else value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        """A time that cannot be expressed in UTC (year 9999 west of Greenwich) is unknown."""
+        if value is not None and value.tzinfo is not None:
+            try:
+                value.astimezone(UTC)
+            except (OverflowError, ValueError):
+                return None
+        return value
+
+
+def repair_text(text: str) -> str:
+    """`text` with lone surrogates (from JSON escapes like `\\ud800`) replaced by U+FFFD; a
+    valid surrogate pair becomes its character."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 class ChunkMeta(_Model):

@@ -231,10 +231,15 @@ class Indexer:
             self.settings.overlap_turns,
             self.settings.chat_window_tokens,
         )
-        if result.kind == "chat":
-            chunks = chunk_messages(result.messages, tokens, chunk_settings)
-        else:
-            chunks = chunk_sections(result.sections, entry.path, tokens, chunk_settings)
+        try:
+            if result.kind == "chat":
+                chunks = chunk_messages(result.messages, tokens, chunk_settings)
+            else:
+                chunks = chunk_sections(result.sections, entry.path, tokens, chunk_settings)
+        except Exception as exc:  # one file's chunking failure must not stop the run
+            log.exception("chunking failed on %s", entry.path)
+            problem = make_problem(ProblemCode.INTERNAL, f"chunking failed: {exc!r}", entry.path)
+            return self._failed(entry, old, record, problem, summary)
         record.messages, record.chunks = len(result.messages), len(chunks)
         record.problem = result.problems[0] if result.problems else None
         summary.problems.extend(result.problems)

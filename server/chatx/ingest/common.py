@@ -23,10 +23,14 @@ def localize(naive: datetime, zone: tzinfo | None) -> datetime:
 
 
 def from_epoch(value: object) -> datetime | None:
-    """A UTC datetime from epoch seconds, or None when the value is not a number."""
+    """A UTC datetime from epoch seconds, or None when the value is not a number or no time
+    (NaN, 1e20, 5,000 digits)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return datetime.fromtimestamp(float(value), tz=UTC)
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def from_iso(value: object) -> datetime | None:
