@@ -129,14 +129,22 @@ def phone_detector(
                 raw, start = raw[1:], start + 1
             if _CURRENCY.search(text, max(0, start - 4), start) or _CURRENCY.match(text, end):
                 continue
-            candidates.append((start, end, raw, digits))
+            parsed = _parse_international(raw) if _is_international(raw) else None
+            candidates.append((start, end, raw, digits, parsed))
         # The text's own international numbers say where its national ones are from.
-        hinted = [_region_of(raw) for _, _, raw, _ in candidates if _international(raw)]
+        hinted = [
+            phonenumbers.region_code_for_number(number)
+            for *_, number in candidates
+            if number is not None
+        ]
         trusted = tuple(dict.fromkeys(r for r in (*hinted, *ordered[:configured]) if r))
         regions = tuple(dict.fromkeys((*trusted, *ordered)))
-        for start, end, raw, digits in candidates:
-            context = lenient or _phone_context(text, start)
-            number = _phone_number(raw, digits, len(trusted), regions, context)
+        for start, end, raw, digits, parsed in candidates:
+            if _is_international(raw):
+                number = parsed if _accepted(parsed, digits) else None
+            else:
+                context = lenient or _phone_context(text, start)
+                number = _national(raw, digits, len(trusted), regions, context)
             if number is None:
                 continue
             extension = _EXTENSION.match(text, end)
@@ -148,37 +156,39 @@ def phone_detector(
     return phones
 
 
-def _international(raw: str) -> bool:
+def _is_international(raw: str) -> bool:
     text = raw.strip()
     return text.startswith("+") or (text.startswith("00") and not text.startswith("000"))
 
 
-def _region_of(raw: str) -> str | None:
+def _parse_international(raw: str) -> phonenumbers.PhoneNumber | None:
+    """A `+` or `00` number parsed (`00` read as `+`, a `(0)` trunk prefix dropped)."""
     text = raw.strip()
-    number = _parse("+" + text.lstrip("+")[2:] if text.startswith("00") else text, None)
-    return phonenumbers.region_code_for_number(number) if number is not None else None
+    text = "+" + text.lstrip("+")[2:] if text.startswith("00") else text
+    return _parse(text.replace("(0)", ""), None)
+
+
+def _accepted(number: phonenumbers.PhoneNumber | None, digits: int) -> bool:
+    """An international number counts when valid, or possible with enough digits."""
+    return (
+        number is not None
+        and digits <= MAX_E164_DIGITS + 2
+        and (
+            phonenumbers.is_valid_number(number)
+            or (phonenumbers.is_possible_number(number) and digits >= MIN_SHAPED_DIGITS)
+        )
+    )
 
 
 def _phone_context(text: str, start: int) -> bool:
     return _PHONE_WORDS.search(text, max(0, start - _PHONE_CONTEXT), start) is not None
 
 
-def _phone_number(
+def _national(
     raw: str, digits: int, configured: int, regions: Sequence[str], context: bool
 ) -> phonenumbers.PhoneNumber | None:
-    """The number `raw` stands for, or None when it is no phone number."""
+    """The national number `raw` stands for, or None when it is no phone number."""
     text = raw.strip()
-    if _international(text):
-        if digits > MAX_E164_DIGITS + 2:
-            return None
-        text = "+" + text.lstrip("+")[2:] if text.startswith("00") else text
-        number = _parse(text.replace("(0)", ""), None)
-        if number is not None and (
-            phonenumbers.is_valid_number(number)
-            or (phonenumbers.is_possible_number(number) and digits >= MIN_SHAPED_DIGITS)
-        ):
-            return number
-        return None
     if digits > MAX_NATIONAL_DIGITS:
         return None
     prefix = re.match(r"\((\d{1,3})\)[ ]?", text)

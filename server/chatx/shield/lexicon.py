@@ -71,7 +71,6 @@ def lexicon_path() -> Path:
 _LOAD_LOCK = threading.Lock()
 
 
-@cache
 def load_lexicon() -> Lexicon:
     """The lexicon, built on first use when `make` has not built it yet (once per machine).
     Loading takes about a quarter of a second; concurrent callers wait for one load."""

@@ -121,18 +121,15 @@ class Shield:
 
     def redact_many(self, texts: Sequence[str]) -> list[Redaction]:
         """`redact` of each text; the entity model runs over them in batches."""
-        results = self._redact_many(texts)
+        results = [
+            self._apply(text, findings)
+            for text, findings in zip(texts, self.scanner.scan_many(texts), strict=True)
+        ]
         if self.reveal is not None:
             self.reveal.record(
                 pair for r in results for pair in zip(r.tokens, r.findings, strict=True)
             )
         return results
-
-    def _redact_many(self, texts: Sequence[str]) -> list[Redaction]:
-        return [
-            self._apply(text, findings)
-            for text, findings in zip(texts, self.scanner.scan_many(texts), strict=True)
-        ]
 
     def _apply(self, text: str, findings: list[Finding]) -> Redaction:
         if not findings:
@@ -407,7 +404,8 @@ class _Tally:
         coverage = removed / expected if expected else 1.0
         threshold = STRICT_THRESHOLD if strict else THRESHOLD
         hard = {k: n for k, n in sorted(self.hard.items()) if n}
-        unavailable = [p for p in (self.rescan.problem,) if p]
+        problem = self.rescan.problem
+        unavailable = [problem] if problem else []
         return RedactionReport.model_validate(
             {
                 "source": source,
