@@ -7,7 +7,7 @@ Same input, same settings -> byte-identical chunks and ids.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from itertools import groupby
@@ -15,6 +15,9 @@ from typing import Protocol
 
 from chatx.ingest.common import Section, stable_id
 from chatx.models import Chunk, ChunkMeta, Message
+
+MAX_CHARS_PER_TOKEN = 12  # a chunk is never longer than this many characters per budget token
+COUNT_BATCH = 1024  # texts tokenized together when counting
 
 
 class TokenCounter(Protocol):
@@ -26,7 +29,7 @@ class TokenCounter(Protocol):
         """Content tokens of each text."""
         ...
 
-    def split(self, text: str, max_tokens: int) -> list[str]:
+    def split(self, text: str, max_tokens: int) -> Iterable[str]:
         """Pieces of at most `max_tokens` tokens."""
         ...
 
@@ -55,14 +58,35 @@ def chunk_messages(
     messages: Sequence[Message], tokens: TokenCounter, settings: ChunkSettings
 ) -> list[Chunk]:
     """Windows of consecutive turns per conversation, `overlap_turns` shared between windows."""
-    chunks: list[Chunk] = []
+    return list(iter_chat_chunks(messages, tokens, settings))
+
+
+def iter_chat_chunks(
+    messages: Sequence[Message], tokens: TokenCounter, settings: ChunkSettings
+) -> Iterator[Chunk]:
+    """`chunk_messages`, one chunk at a time (a caller may stop early)."""
     budget = min(settings.chat_window_tokens, tokens.max_content_tokens)
     for _, group in groupby(messages, key=lambda m: m.conv_id):
         conv = list(group)
-        counts = tokens.count([turn_line(m) for m in conv])
+        counts = count_tokens([turn_line(m) for m in conv], tokens, tokens.max_content_tokens)
         for window, text in _windows(conv, counts, budget, settings, tokens):
-            chunks.append(_chat_chunk(window, text))
-    return chunks
+            yield _chat_chunk(window, text)
+
+
+def count_tokens(texts: list[str], tokens: TokenCounter, budget: int) -> list[int]:
+    """Content tokens of each text, in bounded batches.
+
+    A text too long to fit `budget` at `MAX_CHARS_PER_TOKEN` is reported as `budget + 1`
+    without being tokenized, since it must be split anyway.
+    """
+    limit = budget * MAX_CHARS_PER_TOKEN
+    counts = [budget + 1 if len(text) > limit else 0 for text in texts]
+    todo = [i for i, text in enumerate(texts) if len(text) <= limit]
+    for first in range(0, len(todo), COUNT_BATCH):
+        batch = todo[first : first + COUNT_BATCH]
+        for index, count in zip(batch, tokens.count([texts[i] for i in batch]), strict=True):
+            counts[index] = count
+    return counts
 
 
 def _windows(
@@ -124,16 +148,21 @@ def chunk_sections(
     sections: Sequence[Section], source: str, tokens: TokenCounter, settings: ChunkSettings
 ) -> list[Chunk]:
     """One chunk per section, or several when a section is over budget (cut at paragraphs)."""
+    return list(iter_doc_chunks(sections, source, tokens, settings))
+
+
+def iter_doc_chunks(
+    sections: Sequence[Section], source: str, tokens: TokenCounter, settings: ChunkSettings
+) -> Iterator[Chunk]:
+    """`chunk_sections`, one chunk at a time (a caller may stop early)."""
     budget = min(settings.doc_chunk_tokens, tokens.max_content_tokens)
     doc_id = stable_id("doc", source)
-    chunks: list[Chunk] = []
     for section in sections:
         for line_start, lines in _paragraph_groups(section, budget, tokens):
             text = "\n".join(lines).strip()
-            pieces = [text] if tokens.count([text])[0] <= budget else tokens.split(text, budget)
-            for piece in pieces:
-                chunks.append(_doc_chunk(doc_id, source, section, line_start, lines, piece))
-    return chunks
+            fits = count_tokens([text], tokens, budget)[0] <= budget
+            for piece in [text] if fits else tokens.split(text, budget):
+                yield _doc_chunk(doc_id, source, section, line_start, lines, piece)
 
 
 def _paragraph_groups(
@@ -147,7 +176,7 @@ def _paragraph_groups(
         if offset == 0 or not section.lines[offset - 1].strip():
             paragraphs.append((section.line_start + offset, []))
         paragraphs[-1][1].append(line)
-    counts = tokens.count(["\n".join(lines) for _, lines in paragraphs])
+    counts = count_tokens(["\n".join(lines) for _, lines in paragraphs], tokens, budget)
     group: list[str] = []
     group_start, used = 0, 0
     for (line_no, lines), count in zip(paragraphs, counts, strict=True):

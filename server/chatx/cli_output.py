@@ -55,6 +55,8 @@ def print_index_summary(summary: IndexSummary) -> None:
         f"{summary.files_failed} failed in {summary.seconds:.2f}s",
         markup=False,
     )
+    for repair in summary.repairs:
+        out.print(f"  repaired: {repair}", markup=False)
     for problem in summary.problems:
         out.print(f"  ! {problem.instance}: {problem.detail}", markup=False)
 
@@ -89,6 +91,12 @@ def print_status(report: StatusReport) -> None:
         f"{t.skipped} skipped; {t.messages} messages, {t.chunks} chunks",
         markup=False,
     )
+    if report.limits:
+        out.print(
+            f"limits per file: {report.limits.max_file_mb:g} MB, "
+            f"{report.limits.max_file_chunks} chunks",
+            markup=False,
+        )
 
 
 def print_redaction_report(report: RedactionReport) -> None:

@@ -44,6 +44,13 @@ class Settings(BaseModel):
     batch_chunks: int = Field(
         2048, alias="batchChunks", ge=1, description="Chunks embedded and committed together."
     )
+    max_file_chunks: int = Field(
+        20_000,
+        alias="maxFileChunks",
+        ge=1,
+        description="Cost budget of one file: a file that would make more chunks than this "
+        "(about 10 MB of prose, minutes of embedding) is refused with a problem.",
+    )
     ann_threshold: int = Field(
         50_000,
         alias="annThreshold",

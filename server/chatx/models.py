@@ -159,6 +159,10 @@ class IndexSummary(_Model):
     chunks: int
     seconds: float
     problems: list[Problem]
+    repairs: list[str] = Field(
+        default_factory=list,
+        description="What the run put right that a killed run had left (indices, compaction).",
+    )
 
 
 class FileStatus(_Model):
@@ -184,6 +188,15 @@ class StatusTotals(_Model):
     chunks: int
 
 
+class IndexLimits(_Model):
+    """The per-file budgets an index run applies."""
+
+    max_file_mb: float = Field(description="Files larger than this are skipped, not read.")
+    max_file_chunks: int = Field(
+        description="Cost budget: a file that would make more chunks is refused."
+    )
+
+
 class StatusReport(_Model):
     """Output contract of `chatx status --json`."""
 
@@ -191,6 +204,7 @@ class StatusReport(_Model):
     files: list[FileStatus]
     totals: StatusTotals
     embedder: str | None = None
+    limits: IndexLimits | None = None
 
 
 class KindCoverage(_Model):

@@ -12,6 +12,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 Runtime = Literal["onnx-int8", "onnx", "torch"]
 MODEL_NAME = "all-MiniLM-L6-v2"
 EXPORT_VERSION = 2
+# A chunk is cut at this many characters per token of budget, even where the tokenizer sees
+# few tokens (a run without spaces is one [UNK] token however long it is).
+MAX_CHARS_PER_TOKEN = 12
+SPLIT_WINDOW = 65_536  # characters tokenized at once when a text is split
 
 
 def model_dir() -> Path:
@@ -60,17 +65,43 @@ class Tokenizer:
         encodings = self._tok.encode_batch(texts, add_special_tokens=False)
         return [len(encoding.ids) for encoding in encodings]
 
-    def split(self, text: str, max_tokens: int) -> list[str]:
-        """Cut `text` at token boundaries into pieces of at most `max_tokens` tokens."""
-        encoding = self._tok.encode(text, add_special_tokens=False)
-        offsets = encoding.offsets
-        pieces: list[str] = []
+    def split(self, text: str, max_tokens: int) -> Iterator[str]:
+        """Cut `text` at token boundaries into pieces of at most `max_tokens` tokens and
+        `max_tokens * MAX_CHARS_PER_TOKEN` characters.
+
+        The text is tokenized `SPLIT_WINDOW` characters at a time, so a line of tens of
+        megabytes costs bounded memory; a text shorter than that is cut exactly as a whole.
+        """
+        max_chars = max_tokens * MAX_CHARS_PER_TOKEN
+        start = 0
+        while start < len(text):
+            end = len(text)
+            if end - start > SPLIT_WINDOW:
+                end = start + SPLIT_WINDOW
+                space = text.rfind(" ", start + SPLIT_WINDOW // 2, end)
+                end = space if space > start else end
+            segment = text[start:end]
+            pieces, following = self._pieces(segment, max_tokens), end
+            if end < len(text) and len(pieces) > 1:  # the last piece goes on in the next window
+                following = start + pieces.pop()[0]
+            elif end < len(text) and len(segment) >= max_chars:
+                whole = len(segment) // max_chars * max_chars
+                pieces, following = [(0, segment[:whole])], start + whole
+            for _, piece in pieces:
+                for cut in range(0, len(piece), max_chars):
+                    if chunk := piece[cut : cut + max_chars].strip():
+                        yield chunk
+            start = max(following, start + 1)
+
+    def _pieces(self, text: str, max_tokens: int) -> list[tuple[int, str]]:
+        """(offset, piece) of consecutive `max_tokens`-token pieces of `text`."""
+        offsets = self._tok.encode(text, add_special_tokens=False).offsets
+        pieces: list[tuple[int, str]] = []
         for start in range(0, len(offsets), max_tokens):
-            window = offsets[start : start + max_tokens]
-            begin = window[0][0] if start else 0
+            begin = offsets[start][0] if start else 0
             end = offsets[start + max_tokens][0] if start + max_tokens < len(offsets) else len(text)
-            pieces.append(text[begin:end].strip())
-        return [piece for piece in pieces if piece] or [text]
+            pieces.append((begin, text[begin:end]))
+        return pieces or [(0, text)]
 
 
 class Embedder(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import logging
 import threading
 import time
@@ -19,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from chatx.chunking import ChunkSettings, chunk_messages, chunk_sections
+from chatx.chunking import MAX_CHARS_PER_TOKEN, ChunkSettings, iter_chat_chunks, iter_doc_chunks
 from chatx.config import Settings
 from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
 from chatx.index.lance import LanceStore
 from chatx.index.walker import STATE_DIR, Entry, walk, walk_paths
-from chatx.ingest import extract, read_source
+from chatx.ingest import Extracted, extract, read_source
 from chatx.models import Chunk, IndexSummary, Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
@@ -71,6 +72,11 @@ def pipeline_id(settings: Settings) -> str:
     )
 
 
+def _within(path: str, entry: str) -> bool:
+    """True when `path` is the entry itself or lies below it (a directory entry ends in /)."""
+    return path == entry or entry == "./" or (entry.endswith("/") and path.startswith(entry))
+
+
 @dataclass
 class _Parsed:
     entry: Entry
@@ -112,7 +118,7 @@ class Indexer:
         root = self.workspace.resolve()
         with writer_lock(state_dir(root)):
             store = open_store(root, self.settings)
-            if store.uri.exists():
+            if store.exists():
                 store.finalize()
 
     def _locked_run(self, root: Path, started: float) -> IndexSummary:
@@ -136,6 +142,9 @@ class Indexer:
             seconds=0.0,
             problems=[],
         )
+        summary.repairs = store.repair()
+        for repair in summary.repairs:
+            log.warning("index repaired: %s", repair)
         try:
             self._run(root, catalog, store, summary)
         finally:
@@ -169,7 +178,7 @@ class Indexer:
             if self.progress:
                 self.progress(done, len(todo), entry.path)
         changed |= self._commit(batch, catalog, store)
-        if (changed and self.optimize) or (store.uri.exists() and not store.has_fts()):
+        if (changed and self.optimize) or (store.exists() and not store.has_fts()):
             store.finalize()
 
     def _plan(
@@ -190,11 +199,16 @@ class Indexer:
                 for path in known
                 if path not in seen and any(path == a or path.startswith(a + "/") for a in asked)
             ]
+        # What sits in an unreadable folder (or is an unreadable file) keeps its rows.
+        unreadable = [e.path for e in entries if e.code == ProblemCode.INVALID_INPUT]
+        dropped = [p for p in dropped if not any(_within(p, u) for u in unreadable)]
         todo: list[Entry] = []
         skipped: dict[str, FileRecord] = {}
         for entry in entries:
             old = known.get(entry.path)
-            if entry.skip:
+            if entry.code == ProblemCode.INVALID_INPUT:
+                summary.problems.append(make_problem(entry.code, str(entry.skip), entry.path))
+            elif entry.skip:
                 if old and old.indexed_hash:
                     dropped.append(entry.path)
                 skipped[entry.path] = FileRecord(
@@ -232,13 +246,18 @@ class Indexer:
             self.settings.chat_window_tokens,
         )
         try:
-            if result.kind == "chat":
-                chunks = chunk_messages(result.messages, tokens, chunk_settings)
-            else:
-                chunks = chunk_sections(result.sections, entry.path, tokens, chunk_settings)
+            chunks = self._chunks(result, entry.path, tokens, chunk_settings)
         except Exception as exc:  # one file's chunking failure must not stop the run
             log.exception("chunking failed on %s", entry.path)
             problem = make_problem(ProblemCode.INTERNAL, f"chunking failed: {exc!r}", entry.path)
+            return self._failed(entry, old, record, problem, summary)
+        if chunks is None:
+            limit = self.settings.max_file_chunks
+            detail = (
+                f"over the cost budget: more than {limit} chunks (maxFileChunks); "
+                "raise maxFileChunks to index it"
+            )
+            problem = make_problem(ProblemCode.INVALID_INPUT, detail, entry.path)
             return self._failed(entry, old, record, problem, summary)
         record.messages, record.chunks = len(result.messages), len(chunks)
         record.problem = result.problems[0] if result.problems else None
@@ -247,6 +266,25 @@ class Indexer:
         summary.messages += record.messages
         summary.chunks += record.chunks
         return _Parsed(entry, record, chunks)
+
+    def _chunks(
+        self, result: Extracted, source: str, tokens: Tokenizer, settings: ChunkSettings
+    ) -> list[Chunk] | None:
+        """The file's chunks, or None when they would exceed the cost budget.
+
+        A document whose text alone needs more chunks than the budget is refused before any
+        tokenizing; otherwise chunks are made one at a time and counting stops at the budget.
+        """
+        limit = self.settings.max_file_chunks
+        if result.kind == "chat":
+            stream = iter_chat_chunks(result.messages, tokens, settings)
+        else:
+            chars = sum(len(line) for section in result.sections for line in section.lines)
+            if chars > limit * settings.doc_chunk_tokens * MAX_CHARS_PER_TOKEN:
+                return None
+            stream = iter_doc_chunks(result.sections, source, tokens, settings)
+        chunks = list(itertools.islice(stream, limit + 1))
+        return chunks if len(chunks) <= limit else None
 
     def _failed(
         self,
@@ -276,9 +314,15 @@ class Indexer:
         replace = [p for p in batch if p.record.state != "stale"]
         chunks = [c for p in replace for c in p.chunks]
         if replace:
-            vectors = self._embed([c.text for c in chunks])
-            store.replace_sources([p.entry.path for p in replace], chunks, vectors)
-            self.changed_sources.update(p.entry.path for p in replace)
+            sources = [p.entry.path for p in replace]
+            step = self.settings.batch_chunks
+            # A huge file is embedded and added in bounded slices; its catalog row changes
+            # only after the last one, so a run killed in between redoes the whole file.
+            for first in range(0, max(1, len(chunks)), step):
+                part = chunks[first : first + step]
+                vectors = self._embed([c.text for c in part])
+                store.replace_sources(sources if first == 0 else [], part, vectors)
+            self.changed_sources.update(sources)
         catalog.save([p.record for p in batch])
         return bool(replace)
 

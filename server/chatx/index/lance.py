@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -95,7 +96,44 @@ class LanceStore:
         self._has_fts = False
         self._fts_version: int | None = None
 
+    def exists(self) -> bool:
+        """True once the table has a committed version (a killed create leaves only a folder)."""
+        versions = self.uri / "_versions"
+        return versions.is_dir() and any(versions.iterdir())
+
     # -- writes (lancedb) -------------------------------------------------
+    def repair(self) -> list[str]:
+        """Put right what a killed run may have left, and say what was done.
+
+        Checked: a table folder with no committed version, missing full-text or scalar
+        indices, rows a run added but never folded into the text index, and a row mirror
+        whose count disagrees with the table. Reads go through pylance, so a healthy index
+        costs no `lancedb` import. The caller holds the writer lock.
+        """
+        if self.uri.exists() and not self.exists():
+            shutil.rmtree(self.uri)
+            self._table = self._dataset = None
+            return ["removed a chunk table that a killed run left uncommitted"]
+        self.refresh()
+        dataset = self.dataset()
+        if dataset is None:
+            return []
+        found = {ix.name for ix in dataset.describe_indices()}
+        missing = sorted({"text_idx", *(f"{c}_idx" for c in _SCALAR_INDICES)} - found)
+        repairs = [f"rebuilt missing indices: {', '.join(missing)}"] if missing else []
+        if not missing:
+            unindexed = int(dataset.stats.index_stats("text_idx")["num_unindexed_rows"])
+            if unindexed:
+                noun = "row" if unindexed == 1 else "rows"
+                repairs.append(f"compacted the table and indexed {unindexed} {noun} left out")
+        rows = int(dataset.count_rows())
+        if repairs:
+            self.finalize()
+        elif self.rows.count() != rows:
+            self._sync_rows(rows)
+            repairs.append("rebuilt the chunk row mirror")
+        return repairs
+
     def _writer(self) -> Any:
         if self._table is None:
             import lancedb
@@ -117,17 +155,19 @@ class LanceStore:
 
     def delete_sources(self, sources: list[str]) -> None:
         """Remove every row of the given sources."""
-        if sources and self.uri.exists():
+        if sources and self.exists():
             self._writer().delete(f"source IN ({', '.join(sql_str(s) for s in sources)})")
             self._dataset = None
         self.rows.delete(sources)
 
     def reset(self) -> None:
         """Drop every row (used when the embedding model changes)."""
-        if self.uri.exists():
+        if self.exists():
             import lancedb
 
             lancedb.connect(str(self.db_dir)).drop_table(TABLE)
+        elif self.uri.exists():
+            shutil.rmtree(self.uri)
         self.rows.clear()
         self._table = None
         self._dataset = None
@@ -179,7 +219,7 @@ class LanceStore:
         """
         now = time.monotonic()
         if self._dataset is None:
-            if self.uri.exists():
+            if self.exists():
                 import lance
 
                 self._dataset = lance.dataset(str(self.uri))

@@ -8,7 +8,7 @@ from chatx.config import Settings
 from chatx.index.catalog import Catalog
 from chatx.index.indexer import state_dir
 from chatx.index.walker import walk
-from chatx.models import FileStatus, StatusReport, StatusTotals
+from chatx.models import FileStatus, IndexLimits, StatusReport, StatusTotals
 from chatx.problems import ProblemCode, make_problem
 
 
@@ -29,7 +29,7 @@ def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
                     path=entry.path,
                     format=None,
                     state="skipped",
-                    problem=make_problem(ProblemCode.UNSUPPORTED_FORMAT, entry.skip, entry.path),
+                    problem=make_problem(entry.code, entry.skip, entry.path),
                 )
             )
             continue
@@ -60,7 +60,10 @@ def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
                 problem=record.problem,
             )
         )
-    return StatusReport(workspace=str(root), files=files, totals=_totals(files), embedder=embedder)
+    limits = IndexLimits(max_file_mb=settings.max_file_mb, max_file_chunks=settings.max_file_chunks)
+    return StatusReport(
+        workspace=str(root), files=files, totals=_totals(files), embedder=embedder, limits=limits
+    )
 
 
 def _totals(files: list[FileStatus]) -> StatusTotals:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pathspec
 
+from chatx.problems import ProblemCode
+
 STATE_DIR = ".claude-context"
 ALWAYS_SKIPPED_DIRS = {".git", STATE_DIR, "secrets", ".hg", ".svn"}
 SECRET_NAMES = {
@@ -75,6 +77,16 @@ class Entry:
     skip: str | None = None
     size: int = 0
     mtime_ns: int = 0
+    code: ProblemCode = ProblemCode.UNSUPPORTED_FORMAT  # why a skipped entry is skipped
+
+
+class UnreadableError(OSError):
+    """A folder, ignore file or file the walk could not read; it is skipped, not fatal."""
+
+
+def _unreadable(rel: str, path: Path, what: str, exc: OSError) -> Entry:
+    reason = f"unreadable {what}: {exc.strerror or exc}"
+    return Entry(rel, path, reason, code=ProblemCode.INVALID_INPUT)
 
 
 def is_secret_name(name: str) -> bool:
@@ -99,45 +111,60 @@ def walk_paths(root: Path, paths: Iterable[Path], max_bytes: int) -> Iterator[En
     judged by the same rules as `walk`. Paths that no longer exist yield nothing."""
     seen: set[Path] = set()
     for path in sorted(set(paths)):
-        if path in seen or not (path == root or root in path.parents) or not path.exists():
+        if path in seen or not (path == root or root in path.parents):
             continue
-        specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-        skipped = None
-        for relative in [Path(), *reversed(path.relative_to(root).parents[:-1])]:
-            folder = root / relative
-            if folder != root and folder.name in ALWAYS_SKIPPED_DIRS:
-                skipped = Entry(_rel(root, folder) + "/", folder, f"never indexed: {folder.name}/")
-            elif folder != root and _ignored(specs, folder, True):
-                skipped = Entry(
-                    _rel(root, folder) + "/", folder, "ignored by .gitignore/.chatxignore"
-                )
-            if skipped:
-                break
-            if spec := _ignore_spec(folder):
-                specs.append((folder, spec))
+        try:
+            yield from _walk_path(root, path, seen, max_bytes)
+        except OSError as exc:
+            yield _unreadable(_rel(root, path), path, "path", exc)
+
+
+def _walk_path(root: Path, path: Path, seen: set[Path], max_bytes: int) -> Iterator[Entry]:
+    """`walk_paths` for one path; OSError when part of it cannot be read."""
+    if not path.exists():
+        return
+    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+    skipped = None
+    for relative in [Path(), *reversed(path.relative_to(root).parents[:-1])]:
+        folder = root / relative
+        if folder != root and folder.name in ALWAYS_SKIPPED_DIRS:
+            skipped = Entry(_rel(root, folder) + "/", folder, f"never indexed: {folder.name}/")
+        elif folder != root and _ignored(specs, folder, True):
+            skipped = Entry(_rel(root, folder) + "/", folder, "ignored by .gitignore/.chatxignore")
         if skipped:
-            continue
-        seen.add(path)
-        rel = _rel(root, path)
-        if path.is_symlink():
-            yield _symlink_entry(rel, path)
-        elif path.is_dir():
-            if path.name in ALWAYS_SKIPPED_DIRS or _ignored(specs, path, True):
-                continue
+            break
+        if spec := _ignore_spec(folder):
+            specs.append((folder, spec))
+    if skipped:
+        return
+    seen.add(path)
+    rel = _rel(root, path)
+    if path.is_symlink():
+        yield _symlink_entry(rel, path)
+    elif path.is_dir():
+        if path.name not in ALWAYS_SKIPPED_DIRS and not _ignored(specs, path, True):
             yield from _walk_dir(root, path, specs, max_bytes)
-        else:
-            yield _file_entry(rel, path, path.stat(), specs, max_bytes)
+    else:
+        yield _file_entry(rel, path, path.stat(), specs, max_bytes)
 
 
 def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
+    """The folder's ignore rules.
+
+    Raises `UnreadableError` when a rules file exists but cannot be read: without its rules the
+    folder might expose what the user meant to keep out, so the caller skips the folder.
+    """
     lines: list[str] = []
     for name in (".gitignore", ".chatxignore"):
         path = folder / name
-        if path.is_file():
-            try:
-                lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
                 continue
+            lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise UnreadableError(exc.errno, f"{name}: {exc.strerror}") from exc
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
@@ -154,28 +181,33 @@ def _ignored(specs: list[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, is_di
 def _walk_dir(
     root: Path, folder: Path, specs: list[tuple[Path, pathspec.GitIgnoreSpec]], max_bytes: int = 0
 ) -> Iterator[Entry]:
-    spec = _ignore_spec(folder)
-    specs = [*specs, (folder, spec)] if spec else specs
     try:
         children = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        yield Entry(_rel(root, folder) + "/", folder, f"unreadable directory: {exc.strerror}")
+        spec = _ignore_spec(folder)
+    except UnreadableError as exc:
+        yield _unreadable(_rel(root, folder) + "/", folder, "ignore file", exc)
         return
+    except OSError as exc:
+        yield _unreadable(_rel(root, folder) + "/", folder, "directory", exc)
+        return
+    specs = [*specs, (folder, spec)] if spec else specs
     for child in children:
         path = Path(child.path)
         rel = _rel(root, path)
-        if child.is_symlink():
-            yield _symlink_entry(rel, path)
-            continue
-        if child.is_dir(follow_symlinks=False):
-            if child.name in ALWAYS_SKIPPED_DIRS:
-                yield Entry(rel + "/", path, f"never indexed: {child.name}/")
-            elif _ignored(specs, path, True):
-                yield Entry(rel + "/", path, "ignored by .gitignore/.chatxignore")
+        try:
+            if child.is_symlink():
+                yield _symlink_entry(rel, path)
+            elif child.is_dir(follow_symlinks=False):
+                if child.name in ALWAYS_SKIPPED_DIRS:
+                    yield Entry(rel + "/", path, f"never indexed: {child.name}/")
+                elif _ignored(specs, path, True):
+                    yield Entry(rel + "/", path, "ignored by .gitignore/.chatxignore")
+                else:
+                    yield from _walk_dir(root, path, specs, max_bytes)
             else:
-                yield from _walk_dir(root, path, specs, max_bytes)
-            continue
-        yield _file_entry(rel, path, child.stat(follow_symlinks=False), specs, max_bytes)
+                yield _file_entry(rel, path, child.stat(follow_symlinks=False), specs, max_bytes)
+        except OSError as exc:
+            yield _unreadable(rel, path, "entry", exc)
 
 
 def _file_entry(

@@ -1,0 +1,105 @@
+"""Self-repair: what a killed run leaves (a half-made table, a half-done finalize, a stale row
+mirror) is put right by the next run, which says so in its summary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from chatx.config import Settings
+from chatx.index.indexer import Indexer, open_store
+from chatx.models import IndexSummary
+
+ALL_INDICES = {
+    "text_idx",
+    "kind_idx",
+    "platform_idx",
+    "source_idx",
+    "participants_lc_idx",
+    "date_start_idx",
+    "date_end_idx",
+}
+
+# Runs a real index and SIGKILLs itself inside `finalize`, after its second index build.
+DIE_IN_FINALIZE = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from lancedb.table import LanceTable
+    from chatx.config import Settings
+    from chatx.index.indexer import Indexer
+
+    real = LanceTable.create_index
+    built = []
+
+    def create_then_die(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        built.append(1)
+        if len(built) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    LanceTable.create_index = create_then_die
+    Indexer(Path(sys.argv[1]), Settings()).run()
+    """
+)
+
+
+def run(ws: Path, embedder) -> IndexSummary:  # type: ignore[no-untyped-def]
+    return Indexer(ws, Settings(), embedder=embedder).run()
+
+
+def indices(ws: Path) -> set[str]:
+    dataset = open_store(ws, Settings()).dataset()
+    return {ix.name for ix in dataset.describe_indices()}
+
+
+def test_a_healthy_index_needs_no_repair(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    assert run(workspace, embedder).repairs == []
+    (workspace / "docs" / "runbook.md").write_text("# Runbook\n\nOnly flamingos now.\n")
+    assert run(workspace, embedder).repairs == []
+    assert run(workspace, embedder).repairs == []
+
+
+def test_a_table_killed_while_being_created_is_removed(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(workspace, Settings())
+    (store.uri / "data").mkdir(parents=True)  # the folder exists, no version was committed
+    assert store.dataset() is None and store.count() == 0  # readers see no index, no error
+    summary = run(workspace, embedder)
+    assert summary.repairs == ["removed a chunk table that a killed run left uncommitted"]
+    assert (summary.files_indexed, summary.chunks) == (4, 11)
+    assert open_store(workspace, Settings()).count() == 11
+
+
+def test_a_kill_during_finalize_is_repaired(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    killed = subprocess.run(
+        [sys.executable, "-c", DIE_IN_FINALIZE, str(workspace)], capture_output=True
+    )
+    assert killed.returncode == -9
+    assert indices(workspace) == {"text_idx", "kind_idx"}  # the rest never got built
+    summary = run(workspace, embedder)
+    assert summary.files_indexed == 0 and summary.files_unchanged == 4
+    assert summary.repairs == [
+        "rebuilt missing indices: date_end_idx, date_start_idx, participants_lc_idx,"
+        " platform_idx, source_idx"
+    ]
+    assert indices(workspace) == ALL_INDICES
+    assert run(workspace, embedder).repairs == []
+
+
+def test_rows_a_run_never_finalized_are_compacted(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder)
+    (workspace / "docs" / "runbook.md").write_text("# Runbook\n\nOnly flamingos now.\n")
+    Indexer(workspace, Settings(), embedder=embedder, optimize=False).run()
+    summary = run(workspace, embedder)
+    assert summary.repairs == ["compacted the table and indexed 1 row left out"]
+    assert run(workspace, embedder).repairs == []
+
+
+def test_a_row_mirror_out_of_step_is_rebuilt(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder)
+    open_store(workspace, Settings()).rows.clear()
+    summary = run(workspace, embedder)
+    assert summary.repairs == ["rebuilt the chunk row mirror"]
+    assert open_store(workspace, Settings()).rows.count() == 11
