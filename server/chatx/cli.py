@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     serve.add_argument("--tcp", action="store_true", help="listen on 127.0.0.1 instead")
     serve.add_argument("--port", type=int, default=2087)
+    serve.add_argument(
+        "--print-token-path",
+        action="store_true",
+        help="print where `--tcp --port N` keeps the token clients present, and exit",
+    )
     return parser
 
 
@@ -160,12 +165,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.print_token_path:
+        from chatx.lsp.tcp import token_path
+
+        print(token_path(args.port))
+        return 0
     from chatx.lsp.server import serve
 
     if not args.verbose:
         logging.getLogger("chatx").setLevel(logging.INFO)
-    serve(tcp=args.tcp, port=args.port)
-    return 0
+    return serve(tcp=args.tcp, port=args.port)
 
 
 def _report(args: argparse.Namespace, problem: dict[str, object]) -> None:

@@ -1,9 +1,11 @@
-"""`chatx serve --tcp` listens on loopback only; a failing feature answers empty, not an error."""
+"""`chatx serve --tcp` listens on loopback only (a client presents the server's token); a
+failing feature answers empty, not an error."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -35,12 +37,16 @@ def listening(port: int) -> list[str]:
     return found
 
 
-async def test_tcp_on_loopback_only(workspace: Path) -> None:
+async def test_tcp_on_loopback_only(workspace: Path, tmp_path: Path) -> None:
     port = free_port()
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
     server = subprocess.Popen(
         [sys.executable, "-m", "chatx", "serve", "--tcp", "--port", str(port)],
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)},
     )
+    token_file = runtime / "chatx" / f"tcp-{port}.token"
     try:
         deadline = time.monotonic() + 30
         while not listening(port) and time.monotonic() < deadline:
@@ -50,7 +56,9 @@ async def test_tcp_on_loopback_only(workspace: Path) -> None:
         await client.start_tcp("127.0.0.1", port)
         result = await client.initialize_async(
             types.InitializeParams(
-                capabilities=types.ClientCapabilities(), root_uri=workspace.as_uri()
+                capabilities=types.ClientCapabilities(),
+                root_uri=workspace.as_uri(),
+                initialization_options={"token": token_file.read_text().strip()},
             )
         )
         assert result.server_info is not None and result.server_info.name == "chatx"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
 from chatx.ingest import chatgpt, claude_ai, claude_code, docs, whatsapp
-from chatx.ingest.common import Extracted, Section
-from chatx.ingest.jsonpos import PositionedJSON
-from chatx.ingest.textio import decode_bytes, split_lines
-from chatx.problems import ChatxError, ProblemCode
+from chatx.ingest.common import Extracted, Section, as_list
+from chatx.ingest.jsonpos import PositionedJSON, loads
+from chatx.ingest.textio import decode_bytes, repair_surrogates, split_lines
+from chatx.problems import ChatxError, ProblemCode, make_problem
 
 __all__ = ["FORMATS", "Extracted", "Section", "extract", "extract_text", "read_source"]
 
@@ -45,56 +46,105 @@ def extract(
 ) -> Extracted:
     """Read `path` (unless its bytes are given) and parse it.
 
-    `source` is the workspace-relative name used in citations.
+    `source` is the workspace-relative name used in citations. Lines that were not valid
+    text are repaired and reported as the first problem of the result.
     """
     data = read_source(path, source) if data is None else data
-    return extract_text(decode_bytes(data, source).text, source, zone, fmt, path.suffix.lower())
+    decoded = decode_bytes(data, source)
+    result = extract_text(decoded.text, source, zone, fmt, path.suffix.lower())
+    problem = decoded.problem(source)
+    if problem is not None:
+        result.problems.insert(0, problem)
+    return result
 
 
 def extract_text(
     text: str, source: str, zone: tzinfo | None = None, fmt: str = "auto", suffix: str = ""
 ) -> Extracted:
-    """Parse already-decoded text; the format is detected from content unless `fmt` names it."""
+    """Parse already-decoded text; the format is detected from content unless `fmt` names it.
+
+    A file-level problem (no known format, not JSON at all) raises ChatxError; a bad record
+    is a problem in the result and the rest of the file is still parsed.
+    """
     if not text.strip():
         raise ChatxError.of(ProblemCode.INVALID_INPUT, "empty file", source)
     if fmt not in FORMATS:
         raise ChatxError.of(ProblemCode.INVALID_INPUT, f"unknown format '{fmt}'", source)
-    lines = split_lines(text)
+    source_text = _Source(repair_surrogates(text), source, zone)
     if fmt == "auto":
-        fmt = detect(text, lines, suffix, source)
-    parser = _PARSERS[fmt]
-    return parser(text, lines, source, zone)
+        fmt = _detect(source_text, suffix)
+    result = _PARSERS[fmt](source_text)
+    if result.unlisted_problems:
+        result.problems.append(
+            make_problem(
+                ProblemCode.PARSE_ERROR,
+                f"{result.unlisted_problems} more problems in this file are not listed",
+                source,
+            )
+        )
+    return result
 
 
-def detect(text: str, lines: list[str], suffix: str, source: str) -> str:
+@dataclass
+class _Source:
+    """The text of one file, its lines, and its JSON document once something parsed it."""
+
+    text: str
+    name: str
+    zone: tzinfo | None
+    lines: list[str] = field(init=False)
+    _doc: PositionedJSON | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = split_lines(self.text)
+
+    def doc(self) -> PositionedJSON:
+        """The whole text as JSON (a list cut short keeps its complete items), or a Problem."""
+        if self._doc is None:
+            try:
+                self._doc = PositionedJSON(self.text, self.name, salvage=True)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                line, column, reason = _where(exc)
+                raise ChatxError.of(
+                    ProblemCode.PARSE_ERROR,
+                    f"invalid JSON at line {line} column {column}: {reason}",
+                    f"{self.name}:{line}",
+                ) from exc
+        return self._doc
+
+
+def _where(exc: Exception) -> tuple[int, int, str]:
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.lineno, exc.colno, exc.msg
+    return 1, 1, "nesting too deep"
+
+
+def _detect(source: _Source, suffix: str) -> str:
     """Name the format of a text from its content, using the suffix only to break ties."""
-    if whatsapp.looks_like_whatsapp(lines):
+    if whatsapp.looks_like_whatsapp(source.lines):
         return "whatsapp"
-    if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
-        return _detect_json(text, lines, source)
+    if source.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
+        return _detect_json(source)
     if suffix in (".md", ".markdown") or (
-        suffix in (".txt", "") and docs.looks_like_markdown(lines)
+        suffix in (".txt", "") and docs.looks_like_markdown(source.lines)
     ):
         return "markdown"
-    if suffix == ".rst" or (suffix in (".txt", "") and docs.looks_like_rst(lines)):
+    if suffix == ".rst" or (suffix in (".txt", "") and docs.looks_like_rst(source.lines)):
         return "rst"
     if suffix in DOC_SUFFIXES:
         return DOC_SUFFIXES[suffix]
-    raise ChatxError.of(ProblemCode.UNSUPPORTED_FORMAT, f"no parser for '{suffix}' files", source)
+    raise ChatxError.of(
+        ProblemCode.UNSUPPORTED_FORMAT, f"no parser for '{suffix}' files", source.name
+    )
 
 
-def _detect_json(text: str, lines: list[str], source: str) -> str:
-    first = next((line for line in lines if line.strip()), "")
+def _detect_json(source: _Source) -> str:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if first.strip() != text.strip() and _first_record_is_session(first):
+        value = source.doc().value
+    except ChatxError:
+        if _is_session_log(source.lines):
             return "claude-code"
-        raise ChatxError.of(
-            ProblemCode.PARSE_ERROR,
-            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-            f"{source}:{exc.lineno}",
-        ) from exc
+        raise
     if isinstance(value, dict) and isinstance(value.get("loglines"), list):
         return "claude-code"
     if claude_code.looks_like_claude_code(value):
@@ -103,47 +153,56 @@ def _detect_json(text: str, lines: list[str], source: str) -> str:
         return "chatgpt"
     if claude_ai.looks_like_claude_ai(value):
         return "claude"
-    raise ChatxError.of(ProblemCode.UNSUPPORTED_FORMAT, "JSON of no known export shape", source)
+    raise ChatxError.of(
+        ProblemCode.UNSUPPORTED_FORMAT, "JSON of no known export shape", source.name
+    )
 
 
-def _first_record_is_session(line: str) -> bool:
-    try:
-        return claude_code.looks_like_claude_code(json.loads(line))
-    except json.JSONDecodeError:
+def _is_session_log(lines: list[str]) -> bool:
+    """True when one of the first records of a JSONL file is a Claude Code session line
+    (so a damaged first line does not hide the format)."""
+    records = [line for line in lines[:50] if line.strip()][:10]
+    if len(records) < 2:
         return False
+    for line in records:
+        try:
+            if claude_code.looks_like_claude_code(loads(line)):
+                return True
+        except json.JSONDecodeError:
+            continue
+    return False
 
 
-def _claude_code(text: str, lines: list[str], source: str, _zone: tzinfo | None) -> Extracted:
+def _claude_code(source: _Source) -> Extracted:
+    text = source.text
     if text.lstrip("\ufeff \t\r\n").startswith("{") and '"loglines"' in text[:2000]:
         try:
-            doc = PositionedJSON(text)
-        except json.JSONDecodeError:
+            doc = source.doc()
+        except ChatxError:
             doc = None
         if doc is not None and isinstance(doc.value, dict):
-            records = doc.value.get("loglines") or []
-            return claude_code.parse_loglines(((doc.line_of(r), r) for r in records), source)
-    return claude_code.parse_jsonl(lines, source)
+            records = as_list(doc.value.get("loglines"))
+            return claude_code.parse_loglines(
+                ((doc.line_of(r), r) for r in records), source.name, doc.problems
+            )
+    return claude_code.parse_jsonl(source.lines, source.name)
 
 
-def _positioned(text: str, source: str) -> PositionedJSON:
-    try:
-        doc = PositionedJSON(text)
-    except json.JSONDecodeError as exc:
-        raise ChatxError.of(
-            ProblemCode.PARSE_ERROR, f"invalid JSON: {exc.msg}", f"{source}:{exc.lineno}"
-        ) from exc
+def _conversations(source: _Source) -> PositionedJSON:
+    doc = source.doc()
     if not isinstance(doc.value, list):
-        raise ChatxError.of(ProblemCode.PARSE_ERROR, "expected a list of conversations", source)
+        raise ChatxError.of(
+            ProblemCode.PARSE_ERROR, "expected a list of conversations", source.name
+        )
     return doc
 
 
-_Parser = Callable[[str, list[str], str, tzinfo | None], Extracted]
-_PARSERS: dict[str, _Parser] = {
-    "whatsapp": lambda _t, lines, src, zone: whatsapp.parse_whatsapp(lines, src, zone),
+_PARSERS: dict[str, Callable[[_Source], Extracted]] = {
+    "whatsapp": lambda s: whatsapp.parse_whatsapp(s.lines, s.name, s.zone),
     "claude-code": _claude_code,
-    "chatgpt": lambda text, _l, src, _z: chatgpt.parse_chatgpt(_positioned(text, src), src),
-    "claude": lambda text, _l, src, _z: claude_ai.parse_claude_ai(_positioned(text, src), src),
-    "markdown": lambda _t, lines, _s, _z: docs.parse_markdown(lines),
-    "rst": lambda _t, lines, _s, _z: docs.parse_rst(lines),
-    "text": lambda _t, lines, _s, _z: docs.parse_text(lines),
+    "chatgpt": lambda s: chatgpt.parse_chatgpt(_conversations(s), s.name),
+    "claude": lambda s: claude_ai.parse_claude_ai(_conversations(s), s.name),
+    "markdown": lambda s: docs.parse_markdown(s.lines),
+    "rst": lambda s: docs.parse_rst(s.lines),
+    "text": lambda s: docs.parse_text(s.lines),
 }

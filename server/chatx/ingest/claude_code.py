@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from chatx.ingest.common import Extracted, from_iso, stable_id
-from chatx.models import Attachment, Message, SourceRef
-from chatx.problems import ProblemCode, make_problem
+from chatx.ingest.common import Extracted, as_str, from_iso, shown, stable_id, type_name
+from chatx.ingest.jsonpos import loads
+from chatx.models import Attachment, Message, Problem, SourceRef
 
 PLATFORM = "claude-code"
 MESSAGE_TYPES = {"user", "assistant"}
@@ -28,38 +30,41 @@ def looks_like_claude_code(first_record: object) -> bool:
     if not isinstance(first_record, dict):
         return False
     kind = first_record.get("type")
-    return kind in MESSAGE_TYPES | METADATA_TYPES and (
-        "sessionId" in first_record
-        or "uuid" in first_record
-        or "leafUuid" in first_record
-        or "messageId" in first_record
+    return (
+        isinstance(kind, str)
+        and kind in MESSAGE_TYPES | METADATA_TYPES
+        and (
+            "sessionId" in first_record
+            or "uuid" in first_record
+            or "leafUuid" in first_record
+            or "messageId" in first_record
+        )
     )
 
 
 def parse_jsonl(lines: list[str], source: str) -> Extracted:
-    """Parse a session JSONL file; malformed lines become problems, the rest is kept."""
+    """Parse a session JSONL file; a line that cannot be read becomes a problem with its
+    line number, and the rest is kept."""
     result = Extracted(format="claude-code", kind="chat")
     records: list[tuple[int, Any]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            records.append((number, json.loads(line)))
+            records.append((number, loads(line)))
         except json.JSONDecodeError as exc:
-            result.problems.append(
-                make_problem(
-                    ProblemCode.PARSE_ERROR,
-                    f"line {number}: invalid JSON ({exc.msg})",
-                    f"{source}:{number}",
-                )
-            )
+            records.append((number, _InvalidLine(exc.msg)))
     _parse_records(records, source, result)
     return result
 
 
-def parse_loglines(records: Iterable[tuple[int, Any]], source: str) -> Extracted:
-    """Parse the records of a `{"loglines": [...]}` session document."""
+def parse_loglines(
+    records: Iterable[tuple[int, Any]], source: str, problems: Iterable[Problem] = ()
+) -> Extracted:
+    """Parse the records of a `{"loglines": [...]}` session document (`problems`: those
+    found while loading it)."""
     result = Extracted(format="claude-code", kind="chat")
+    result.keep(*problems)
     _parse_records(list(records), source, result)
     return result
 
@@ -74,23 +79,27 @@ def _parse_records(records: list[tuple[int, Any]], source: str, result: Extracte
     segment = 0
     metadata_lines = 0
     for number, record in records:
+        where = f"{source}:{number}"
         problem = _record_problem(record)
         if problem:
-            result.problems.append(
-                make_problem(
-                    ProblemCode.PARSE_ERROR, f"line {number}: {problem}", f"{source}:{number}"
-                )
-            )
+            result.add_problem(f"line {number}: {problem}", where)
             continue
         if record.get("type") == "system" and record.get("subtype") == "compact_boundary":
             segment += 1
         if record["type"] not in MESSAGE_TYPES or record.get("isMeta"):
             metadata_lines += 1
             continue
-        message = _to_message(record, number, source, segment)
+        message = result.guard(
+            where, f"line {number}", _to_message, record, number, source, segment
+        )
         if message is None:
             metadata_lines += 1
             continue
+        stamp = record.get("timestamp")
+        if message.timestamp is None and stamp is not None:
+            result.add_problem(
+                f"line {number}: timestamp {shown(stamp)} is not a time; kept without one", where
+            )
         if isinstance(record.get("uuid"), str):
             msg_ids[record["uuid"]] = message.msg_id
         message.reply_to_msg_id = _nearest_message(record.get("parentUuid"), parents, msg_ids)
@@ -99,9 +108,18 @@ def _parse_records(records: list[tuple[int, Any]], source: str, result: Extracte
         result.messages[0].source_meta["metadata_lines"] = metadata_lines
 
 
+@dataclass(frozen=True)
+class _InvalidLine:
+    """A JSONL line that is not JSON, kept in place so problems come out in line order."""
+
+    reason: str
+
+
 def _record_problem(record: Any) -> str | None:
+    if isinstance(record, _InvalidLine):
+        return f"invalid JSON ({record.reason})"
     if not isinstance(record, dict):
-        return f"expected a JSON object, got {type(record).__name__}"
+        return f"expected a JSON object, got {type_name(record)}"
     kind = record.get("type")
     if not isinstance(kind, str):
         return "record has no 'type'"
@@ -129,15 +147,15 @@ def _to_message(record: dict[str, Any], number: int, source: str, segment: int) 
     text = "\n".join(t for t in texts if t.strip()).strip()
     if not text and not attachments:
         return None
-    role = body.get("role") or record["type"]
+    role = as_str(body.get("role")) or record["type"]
     tool_only = role == "user" and block_types and block_types <= {"tool_result"}
-    session = record.get("sessionId") or source
-    conv_id = stable_id(PLATFORM, session, record.get("agentId") or "")
-    uuid = record.get("uuid")
+    session = as_str(record.get("sessionId")) or source
+    conv_id = stable_id(PLATFORM, session, as_str(record.get("agentId")) or "")
+    uuid = as_str(record.get("uuid"))
     meta: dict[str, Any] = {
         key: record[key]
         for key in ("cwd", "gitBranch", "version", "agentId", "slug")
-        if record.get(key) is not None
+        if isinstance(record.get(key), str)
     }
     if record.get("isSidechain"):
         meta["sidechain"] = True
@@ -145,15 +163,18 @@ def _to_message(record: dict[str, Any], number: int, source: str, segment: int) 
         meta["compact_summary"] = True
     if segment:
         meta["compaction_segment"] = segment
-    if record.get("timestamp") is not None:
-        meta["timestamp_raw"] = record["timestamp"]
+    stamp = record.get("timestamp")
+    if isinstance(stamp, str) or (
+        isinstance(stamp, int | float) and not isinstance(stamp, bool) and math.isfinite(stamp)
+    ):
+        meta["timestamp_raw"] = stamp
     return Message(
         msg_id=stable_id(PLATFORM, conv_id, uuid or f"line:{number}"),
         conv_id=conv_id,
         platform=PLATFORM,
-        timestamp=from_iso(record.get("timestamp")),
+        timestamp=from_iso(stamp),
         sender="tool" if tool_only else role,
-        sender_id=body.get("model") if role == "assistant" else None,
+        sender_id=as_str(body.get("model")) if role == "assistant" else None,
         is_me=role == "user" and not tool_only,
         text=text,
         attachments=attachments,
@@ -182,10 +203,10 @@ def render_content(content: object) -> tuple[list[str], list[Attachment], set[st
         kind = str(block.get("type"))
         types.add(kind)
         if kind == "text":
-            texts.append(str(block.get("text") or ""))
+            texts.append(as_str(block.get("text")) or "")
         elif kind == "tool_use":
             args = json.dumps(block.get("input"), ensure_ascii=False, sort_keys=True)
-            texts.append(f"[tool_use {block.get('name')}] {args}")
+            texts.append(f"[tool_use {as_str(block.get('name'))}] {args}")
         elif kind == "tool_result":
             inner, _, _ = render_content(block.get("content"))
             label = "[tool_result error]" if block.get("is_error") else "[tool_result]"
@@ -197,4 +218,4 @@ def render_content(content: object) -> tuple[list[str], list[Attachment], set[st
 
 def _media_type(block: dict[str, Any]) -> str | None:
     source = block.get("source")
-    return source.get("media_type") if isinstance(source, dict) else None
+    return as_str(source.get("media_type")) if isinstance(source, dict) else None

@@ -3,23 +3,51 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import Any, ParamSpec, TypeVar
 
 from chatx.models import Message, Problem
+from chatx.problems import ProblemCode, make_problem
+
+log = logging.getLogger(__name__)
+
+MAX_PROBLEMS = 100
+"""Problems kept per file; the rest are counted, so a file of garbage stays cheap to report."""
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def stable_id(*parts: object) -> str:
     """A short deterministic id from the parts that identify a record in its source."""
     joined = "\x1f".join("" if part is None else str(part) for part in parts)
-    return hashlib.sha1(joined.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+    return hashlib.sha1(joined.encode("utf-8", "replace"), usedforsecurity=False).hexdigest()[:16]
 
 
-def localize(naive: datetime, zone: tzinfo | None) -> datetime:
-    """Read a zone-less export time in the configured zone, or the machine's when unset."""
-    if zone is not None:
-        return naive.replace(tzinfo=zone)
-    return naive.astimezone()
+def in_range(moment: datetime | None) -> datetime | None:
+    """`moment`, or None when it cannot be expressed in UTC (year 9999 west of Greenwich)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    try:
+        moment.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return moment
+
+
+def localize(naive: datetime, zone: tzinfo | None) -> datetime | None:
+    """Read a zone-less export time in the configured zone, or the machine's when unset.
+
+    None when the time does not exist in UTC (a date at the very edge of the calendar).
+    """
+    try:
+        local = naive.replace(tzinfo=zone) if zone is not None else naive.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return None
+    return in_range(local)
 
 
 def from_epoch(value: object) -> datetime | None:
@@ -41,7 +69,42 @@ def from_iso(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return in_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    """`value` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: object) -> str | None:
+    """`value` when it is a string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A short printable rendering of a JSON value for a problem's detail."""
+    text = repr(value) if not isinstance(value, float) else f"{value:g}"
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def type_name(value: object) -> str:
+    """The JSON name of a value's type, as a user reading the export would call it."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+class RecordError(ValueError):
+    """A record that cannot become a message; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -67,3 +130,37 @@ class Extracted:
     messages: list[Message] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    unlisted_problems: int = 0
+
+    def add_problem(
+        self, detail: str, instance: str, code: ProblemCode = ProblemCode.PARSE_ERROR
+    ) -> None:
+        """Record a problem with one record; past MAX_PROBLEMS they are only counted."""
+        self.keep(make_problem(code, detail, instance))
+
+    def keep(self, *problems: Problem) -> None:
+        """Add problems found while loading the file; past MAX_PROBLEMS they are counted."""
+        for problem in problems:
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(problem)
+            else:
+                self.unlisted_problems += 1
+
+    def guard(
+        self, where: str, label: str, build: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T | None:
+        """`build(*args, **kwargs)`, or None and a problem at `where` when the record is bad.
+
+        Whatever a record's own data makes a parser raise is that record's problem, never
+        the file's: the rest of the file is still read.
+        """
+        try:
+            return build(*args, **kwargs)
+        except RecordError as exc:
+            self.add_problem(f"{label}: {exc}", where)
+        except Exception as exc:  # a record of a shape no parser expects
+            log.debug("malformed record at %s", where, exc_info=True)
+            reason = (str(exc).splitlines() or [""])[0][:200]
+            error = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+            self.add_problem(f"{label}: malformed record ({error})", where)
+        return None

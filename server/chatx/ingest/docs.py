@@ -6,7 +6,7 @@ import re
 
 from chatx.ingest.common import Extracted, Section
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")  # title: group 2 less trailing " \t#"
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}[ \t]*$")
@@ -42,7 +42,7 @@ def parse_markdown(lines: list[str]) -> Extracted:
             continue
         atx = _ATX.match(line)
         if atx:
-            titles[index] = (len(atx.group(1)), atx.group(2))
+            titles[index] = (len(atx.group(1)), atx.group(2).rstrip(" \t#"))
         elif (
             index > 0
             and lines[index - 1].strip()

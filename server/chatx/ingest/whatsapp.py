@@ -39,6 +39,7 @@ _ATTACHED = (
         r"|fichier joint|file allegato|arquivo anexado|bestand bijgevoegd)\)$"
     ),
 )
+_PLACEHOLDER_MAX = 500  # attachment placeholders are a file name long; longer lines are text
 _KIND_BY_HINT = (
     ("image", ("PHOTO", "IMG", ".jpg", ".jpeg", ".png", ".webp", ".gif")),
     ("video", ("VIDEO", "VID", ".mp4", ".mov")),
@@ -84,8 +85,27 @@ def parse_whatsapp(lines: list[str], source: str, zone: tzinfo | None) -> Extrac
     for header, body in blocks:
         while len(body) > 1 and not body[-1].strip():
             body.pop()
-        message = _to_message(header, body, day_first, zone, conv_id, source, seen)
-        result.messages.append(message)
+        where = f"{source}:{header.line_no}"
+        timestamp, bad_date = _timestamp(header, day_first, zone)
+        if bad_date:
+            result.add_problem(
+                f"line {header.line_no}: date '{header.raw_stamp}' {bad_date}; "
+                "message kept without a time",
+                where,
+            )
+        message = result.guard(
+            where,
+            f"line {header.line_no}",
+            _to_message,
+            header,
+            body,
+            timestamp,
+            conv_id,
+            source,
+            seen,
+        )
+        if message is not None:
+            result.messages.append(message)
     return result
 
 
@@ -148,11 +168,23 @@ def _to_datetime(header: _Header, day_first: bool) -> datetime | None:
     return None
 
 
+def _timestamp(
+    header: _Header, day_first: bool, zone: tzinfo | None
+) -> tuple[datetime | None, str | None]:
+    """The message time, or None and why the stamp is no time."""
+    naive = _to_datetime(header, day_first)
+    if naive is None:
+        return None, "is not a valid date and time"
+    local = localize(naive, zone)
+    if local is None:
+        return None, "is out of range"
+    return local, None
+
+
 def _to_message(
     header: _Header,
     body: list[str],
-    day_first: bool,
-    zone: tzinfo | None,
+    timestamp: datetime | None,
     conv_id: str,
     source: str,
     seen: Counter[tuple[str, str | None, str]],
@@ -161,7 +193,6 @@ def _to_message(
     sender = author["sender"].strip(_MARKS + " ") if author else None
     raw_text = (author["text"] or "") if author else "\n".join(body)
     text = raw_text.replace("\u200e", "").replace("\u200f", "").strip()
-    naive = _to_datetime(header, day_first)
     key = (header.raw_stamp, sender, text)
     seen[key] += 1
     meta: dict[str, object] = {"timestamp_raw": header.raw_stamp}
@@ -173,7 +204,7 @@ def _to_message(
         msg_id=stable_id(PLATFORM, conv_id, *key, seen[key]),
         conv_id=conv_id,
         platform=PLATFORM,
-        timestamp=localize(naive, zone) if naive else None,
+        timestamp=timestamp,
         sender=sender,
         sender_id=sender,
         text=text,
@@ -187,6 +218,8 @@ def _to_message(
 
 def _attachments(text: str) -> list[Attachment]:
     first_line = text.split("\n", 1)[0].strip()
+    if len(first_line) > _PLACEHOLDER_MAX:
+        return []
     omitted = _OMITTED.match(first_line)
     if omitted:
         kind = omitted["kind"].lower()

@@ -16,7 +16,8 @@ from chatx.lsp import (
     lifecycle,
 )
 from chatx.lsp.context import ChatxServer
-from chatx.lsp.logs import forward_logs
+from chatx.lsp.tcp import serve_tcp
+from chatx.lsp.transport import serve_stdio
 
 log = logging.getLogger("chatx.lsp")
 
@@ -51,14 +52,12 @@ def create_server() -> ChatxServer:
     return ls
 
 
-def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:
-    """Run the server over stdio (default) or TCP on the loopback interface only.
+def serve(tcp: bool = False, port: int = 2087) -> int:
+    """Run the server over stdio (default) or TCP on 127.0.0.1 only, one session per
+    connection behind a token; the exit code.
 
     Logs go to stderr (configured by the caller) and, from warnings up, to the client.
     """
-    ls = create_server()
-    forward_logs(ls)
     if tcp:
-        ls.start_tcp(host, port)
-    else:
-        ls.start_io()
+        return serve_tcp(create_server, port)
+    return serve_stdio(create_server())
