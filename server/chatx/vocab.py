@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"[A-Za-z_][\w]*(?:[.\-/][A-Za-z_][\w]*)*")
-_IDENTIFIER = re.compile(r".*(?:_|\d|[a-z][A-Z]|[.\-/]\w).*")
+_IDENTIFIER = re.compile(r"_|\d|[a-z][A-Z]|[.\-/]\w")  # searched: linear in the token
 MIN_TERM_CHARS = 3
+MAX_TERM_CHARS = 64  # longer runs (hashes, base64, a line of x) are no completion
 MIN_WORD_CHARS = 6  # plain words shorter than this are not worth completing
 KIND_ORDER = {"participant": 0, "identifier": 1, "term": 2}
 
@@ -34,16 +35,16 @@ def terms_of(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for token in _TOKEN.findall(text):
         token = token.rstrip(".-/")
-        if len(token) < MIN_TERM_CHARS:
+        if not MIN_TERM_CHARS <= len(token) <= MAX_TERM_CHARS:
             continue
-        if _IDENTIFIER.fullmatch(token) or len(token) >= MIN_WORD_CHARS:
+        if _IDENTIFIER.search(token) or len(token) >= MIN_WORD_CHARS:
             found[token] += 1
     return found
 
 
 def term_kind(term: str) -> str:
     """`identifier` for snake_case, camelCase, dotted or numbered tokens, else `term`."""
-    return "identifier" if _IDENTIFIER.fullmatch(term) else "term"
+    return "identifier" if _IDENTIFIER.search(term) else "term"
 
 
 class Vocabulary:

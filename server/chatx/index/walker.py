@@ -123,6 +123,9 @@ def _walk_path(root: Path, path: Path, seen: set[Path], max_bytes: int) -> Itera
     """`walk_paths` for one path; OSError when part of it cannot be read."""
     if not path.exists():
         return
+    if not _utf8(str(path)):
+        yield _bad_name(_rel(root, path), path)
+        return
     specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
     skipped = None
     for relative in [Path(), *reversed(path.relative_to(root).parents[:-1])]:
@@ -195,7 +198,9 @@ def _walk_dir(
         path = Path(child.path)
         rel = _rel(root, path)
         try:
-            if child.is_symlink():
+            if not _utf8(child.name):
+                yield _bad_name(rel, path)
+            elif child.is_symlink():
                 yield _symlink_entry(rel, path)
             elif child.is_dir(follow_symlinks=False):
                 if child.name in ALWAYS_SKIPPED_DIRS:
@@ -242,6 +247,22 @@ def _symlink_entry(rel: str, path: Path) -> Entry:
             return Entry(rel, path, "symlink loop")
         return Entry(rel, path, f"broken symlink: {exc.strerror}")
     return Entry(rel, path, "symbolic link not followed")
+
+
+def _bad_name(rel: str, path: Path) -> Entry:
+    """A name that cannot be stored or cited: a problem, shown with U+FFFD for its bad bytes."""
+    shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    reason = "unusable name: not valid UTF-8 (rename it to index it)"
+    return Entry(shown, path, reason, code=ProblemCode.INVALID_INPUT)
+
+
+def _utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rel(root: Path, path: Path) -> str:
