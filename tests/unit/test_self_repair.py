@@ -103,3 +103,30 @@ def test_a_row_mirror_out_of_step_is_rebuilt(workspace: Path, embedder) -> None:
     summary = run(workspace, embedder)
     assert summary.repairs == ["rebuilt the chunk row mirror"]
     assert open_store(workspace, Settings()).rows.count() == 11
+
+
+class FailsOn:
+    """The real embedder, except that it fails on any batch holding `word`."""
+
+    def __init__(self, embedder, word: str) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.word = embedder, word
+        self.model_id, self.dim = embedder.model_id, embedder.dim
+
+    def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        if any(self.word in text for text in texts):
+            raise RuntimeError("the runtime gave up")
+        return self.inner.embed(texts)
+
+
+def test_an_embedding_failure_is_one_files_problem(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    (workspace / "docs" / "cursed.md").write_text("# Cursed\n\nThe flamingo word.\n")
+    failing = FailsOn(embedder, "flamingo")
+    summary = Indexer(workspace, Settings(), embedder=failing).run()
+    assert (summary.files_indexed, summary.files_failed, summary.chunks) == (4, 1, 11)
+    [problem] = summary.problems
+    assert (problem.instance, problem.code) == ("docs/cursed.md", "INTERNAL")
+    assert problem.detail == "embedding failed: RuntimeError('the runtime gave up')"
+    assert open_store(workspace, Settings()).count() == 11
+    again = run(workspace, embedder)  # retried, and this time it works
+    assert (again.files_indexed, again.files_failed, again.chunks) == (1, 0, 1)
+    assert open_store(workspace, Settings()).count() == 12

@@ -173,11 +173,11 @@ class Indexer:
             else:
                 batch.append(parsed)
             if sum(len(p.chunks) for p in batch) >= self.settings.batch_chunks:
-                changed |= self._commit(batch, catalog, store)
+                changed |= self._commit(batch, catalog, store, summary)
                 batch = []
             if self.progress:
                 self.progress(done, len(todo), entry.path)
-        changed |= self._commit(batch, catalog, store)
+        changed |= self._commit(batch, catalog, store, summary)
         if (changed and self.optimize) or (store.exists() and not store.has_fts()):
             store.finalize()
 
@@ -307,24 +307,58 @@ class Indexer:
             summary.files_failed += 1
         return _Parsed(entry, record)
 
-    def _commit(self, batch: list[_Parsed], catalog: Catalog, store: LanceStore) -> bool:
+    def _commit(
+        self, batch: list[_Parsed], catalog: Catalog, store: LanceStore, summary: IndexSummary
+    ) -> bool:
         if not batch:
             return False
         # A stale file keeps its last good rows; every other file's rows are replaced.
         replace = [p for p in batch if p.record.state != "stale"]
-        chunks = [c for p in replace for c in p.chunks]
-        if replace:
-            sources = [p.entry.path for p in replace]
-            step = self.settings.batch_chunks
-            # A huge file is embedded and added in bounded slices; its catalog row changes
-            # only after the last one, so a run killed in between redoes the whole file.
-            for first in range(0, max(1, len(chunks)), step):
-                part = chunks[first : first + step]
-                vectors = self._embed([c.text for c in part])
-                store.replace_sources(sources if first == 0 else [], part, vectors)
-            self.changed_sources.update(sources)
+        try:
+            self._store(replace, store)
+        except Exception as exc:  # one file's embedding or storing must not stop the run
+            if len(replace) > 1:
+                log.warning("storing %d files failed (%r); retrying one by one", len(batch), exc)
+                return any([self._commit([p], catalog, store, summary) for p in batch])
+            self._store_failed(replace[0], store, exc, summary)
         catalog.save([p.record for p in batch])
         return bool(replace)
+
+    def _store(self, replace: list[_Parsed], store: LanceStore) -> None:
+        """Embed and store the files' chunks, a huge file in bounded slices; its catalog row
+        changes only after the last one, so a run killed in between redoes the whole file."""
+        if not replace:
+            return
+        chunks = [c for p in replace for c in p.chunks]
+        sources = [p.entry.path for p in replace]
+        step = self.settings.batch_chunks
+        for first in range(0, max(1, len(chunks)), step):
+            part = chunks[first : first + step]
+            vectors = self._embed([c.text for c in part])
+            store.replace_sources(sources if first == 0 else [], part, vectors)
+        self.changed_sources.update(sources)
+
+    def _store_failed(
+        self, parsed: _Parsed, store: LanceStore, exc: Exception, summary: IndexSummary
+    ) -> None:
+        """Record a file whose chunks could not be embedded or stored as failed, rows removed."""
+        path = parsed.entry.path
+        log.exception("embedding or storing failed on %s", path, exc_info=exc)
+        try:
+            store.delete_sources([path])  # whatever part of it was written
+            self.changed_sources.add(path)
+        except Exception:
+            log.exception("could not remove the partial rows of %s", path)
+        record = parsed.record
+        summary.files_indexed -= 1
+        summary.files_failed += 1
+        summary.messages -= record.messages
+        summary.chunks -= record.chunks
+        problem = make_problem(ProblemCode.INTERNAL, f"embedding failed: {exc!r}", path)
+        summary.problems.append(problem)
+        record.state, record.indexed_hash, record.problem = "failed", None, problem
+        record.messages = record.chunks = 0
+        record.size = record.seen_hash = None  # the next run tries it again
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
