@@ -7,7 +7,7 @@ files, good records expected and lost, problems reported, crashes (internal erro
 or chunker that raised), then the run time and peak RSS. The target is 0 crashes and 0 good
 records lost.
 
-    .venv/bin/python bench/robustness_bench.py [--copies 7] [--huge-mb 50] [--keep DIR]
+    .venv/bin/python bench/robustness_bench.py [--copies 5] [--huge-mb 50] [--budget N]
 """
 
 from __future__ import annotations
@@ -401,7 +401,7 @@ def bad_corpus(copies: int, seed: int, keep: Path | None) -> int:
     return int(bool(crashes or total_lost or code))
 
 
-def huge_line(megabytes: int) -> None:
+def huge_line(megabytes: int, budget: int | None) -> None:
     """A one-line text file of `megabytes` beside two good docs, indexed in one run."""
     root = Path(tempfile.mkdtemp(prefix="chatx-huge-"))
     workspace = root / "ws"
@@ -416,7 +416,8 @@ def huge_line(megabytes: int) -> None:
             size += len(piece)
     (workspace / "docs" / "a.md").write_text(f"# A\n\nThe beside {MARK}90001 doc.\n")
     (workspace / "docs" / "b.md").write_text(f"# B\n\nThe other {MARK}90002 doc.\n")
-    summary, seconds, peak, code = index(workspace, {**os.environ})
+    env = {**os.environ, **({"CHATX_MAX_FILE_CHUNKS": str(budget)} if budget else {})}
+    summary, seconds, peak, code = index(workspace, env)
     found = stored_markers(workspace)
     verdict = [p["detail"] for p in summary.get("problems", []) if p["instance"] == "huge.txt"]
     print()
@@ -435,10 +436,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--huge-mb", type=int, default=50, help="0 skips the one-line file")
     parser.add_argument("--keep", type=Path, help="copy the generated workspace here")
+    parser.add_argument("--budget", type=int, help="maxFileChunks for the one-line file run")
     args = parser.parse_args()
     failed = bad_corpus(args.copies, args.seed, args.keep)
     if args.huge_mb:
-        huge_line(args.huge_mb)
+        huge_line(args.huge_mb, args.budget)
     return failed
 
 
