@@ -49,6 +49,15 @@ def test_neovim_drives_the_server(nvim: str, lsp_workspace: Path) -> None:
     report = run.stderr + run.stdout
     assert run.returncode == 0, report
     assert report.count("ok   ") == 10 and "FAIL" not in report, report
-    # shutdown/exit left no server behind
-    left = subprocess.run(["pgrep", "-f", "-a", "chatx serve"], capture_output=True, text=True)
-    assert str(lsp_workspace) not in left.stdout and "-m chatx serve" not in left.stdout
+    # shutdown/exit left no server behind (ours carry CHATX_WS; others may run beside us)
+    left = subprocess.run(["pgrep", "-f", "chatx serve"], capture_output=True, text=True)
+    ours = f"CHATX_WS={lsp_workspace}".encode()
+    assert not [pid for pid in left.stdout.split() if ours in environ(pid)]
+
+
+def environ(pid: str) -> list[bytes]:
+    """The environment of a process, or nothing when it is gone or not ours to read."""
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return []

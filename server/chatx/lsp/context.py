@@ -241,6 +241,7 @@ class ChatxServer(LanguageServer):
         self.daemon: Daemon | None = None
         self.selections: dict[str, types.Range] = {}
         self.scans: dict[str, asyncio.Task[None]] = {}  # Policy Shield scan waiting, per document
+        self.scan_state: dict[str, Any] = {}  # per document: block findings (lsp/diagnostics)
         self.running: dict[MsgId, asyncio.Task[Any]] = {}  # model calls, by request id
         self.pending_warnings: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None

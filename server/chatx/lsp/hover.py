@@ -4,6 +4,7 @@ records); elsewhere, the indexed passages related to the word, phrase or selecti
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
@@ -16,34 +17,35 @@ from chatx.shield.pseudonyms import token_at
 MIN_QUERY_CHARS = 3
 
 
-def hover_query(ls: ChatxServer, params: types.HoverParams) -> Span | None:
-    """The selection around the cursor if the client told us of one, else the phrase under it."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+def hover_query(
+    ls: ChatxServer, params: types.HoverParams, lines: Sequence[str], position: ServerTextPosition
+) -> Span | None:
+    """The selection around the cursor if the client told us of one, else the phrase under it
+    (`lines` are the document's, `position` the cursor's in server units)."""
     selection = ls.selections.get(params.text_document.uri)
     if selection and selection.start != selection.end:
         cursor = (params.position.line, params.position.character)
         start = (selection.start.line, selection.start.character)
         end = (selection.end.line, selection.end.character)
         if start <= cursor <= end:
+            document = ls.workspace.get_text_document(params.text_document.uri)
             text = " ".join(document.text_in_client_range(selection).split())
             if text:
                 return Span(text, start[0], start[1], end[1])
-    position = document.position_from_client_units(params.position)
-    span = phrase_at(list(document.lines), position.line, position.character)
+    span = phrase_at(list(lines), position.line, position.character)
     if span is None or len(span.text) < MIN_QUERY_CHARS or span.text.isdigit():
         return None
     return span
 
 
-async def pseudonym_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | None:
+async def pseudonym_hover(
+    ls: ChatxServer, params: types.HoverParams, lines: Sequence[str], position: ServerTextPosition
+) -> types.Hover | None:
     """What the pseudonym under the cursor replaced, if this machine redacted it."""
     assert ls.daemon is not None
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    position = document.position_from_client_units(params.position)
-    if position.line >= len(document.lines):
+    if position.line >= len(lines):
         return None
-    line = document.lines[position.line]
-    found = token_at(line, position.character)
+    found = token_at(lines[position.line], position.character)
     if found is None:
         return None
     token, start, end = found
@@ -53,10 +55,12 @@ async def pseudonym_hover(ls: ChatxServer, params: types.HoverParams) -> types.H
         return None
     kind, value = revealed
     text = f"`{token}` → **{value}** ({kind})\n\n_ChatX Policy Shield: local mapping, never sent._"
-    where = document.range_to_client_units(
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    where = document.position_codec.range_to_client_units(
+        lines,
         ServerTextRange(
             ServerTextPosition(position.line, start), ServerTextPosition(position.line, end)
-        )
+        ),
     )
     return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), where)
 
@@ -67,11 +71,15 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
     nothing clears the similarity bar."""
     if ls.daemon is None:
         return None
-    if (revealed := await pseudonym_hover(ls, params)) is not None:
+    # The document's lines are split once per hover: a large document costs milliseconds each.
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    lines = document.lines
+    position = document.position_codec.position_from_client_units(lines, params.position)
+    if (revealed := await pseudonym_hover(ls, params, lines, position)) is not None:
         return revealed
     if ls.settings.hover_results == 0:
         return None
-    span = hover_query(ls, params)
+    span = hover_query(ls, params, lines, position)
     if span is None:
         return None
     path = ls.path_of(params.text_document.uri)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from chatx.shield.detectors import Finding
+from chatx.shield.detectors import Finding, line_windows
 
 # fmt: off
 _EN_SUFFIXES = (
@@ -168,18 +168,28 @@ _SEPARATOR = re.compile(r",?[ \t]+|,?[ \t]*\n[ \t]*|,")
 _PREVIOUS_LINE = re.compile(
     rf"(?:{_UNIT}|(?:{_NAME_WORD}|{_NUMBER})(?:,?[ ]+(?:{_NAME_WORD}|{_NUMBER})){{0,5}})"
 )
+_NUMBERED_LINE = re.compile(r"^.*(?:\d|S/N|US[NS]).*\n?", re.M)
 MAX_PARTS = 4
 
 
 def addresses(text: str) -> Iterator[Finding]:
     """Street addresses with their units, postcode and town, across commas and lines."""
-    digits = any(c.isdigit() for c in text)
+    digits = any(map(str.isdigit, text))
+    # Anchors never span lines, and all but the streets without a number hold a digit (or
+    # "S/N", "USS"): they are searched on the lines that have one only.
+    windows = line_windows(text, _NUMBERED_LINE) if digits else []
     spans: list[tuple[int, int]] = []
     for pattern in _STREETS if digits else _STREETS_WITHOUT_NUMBER:
-        for m in pattern.finditer(text):
+        found = (
+            pattern.finditer(text)
+            if pattern is _NO_NUMBER
+            else (m for lo, hi in windows for m in pattern.finditer(text, lo, hi))
+        )
+        for m in found:
             start = _grow_left(text, m.start(), units_only=True)
             spans.append((start, _grow_right(text, m.end())))
-    for m in _POSTCODE_ANCHORS.finditer(text):
+    anchors = (m for lo, hi in windows for m in _POSTCODE_ANCHORS.finditer(text, lo, hi))
+    for m in anchors:
         start = _grow_left(text, m.start(), units_only=False)
         if start < m.start():
             spans.append((start, _grow_right(text, m.end())))

@@ -62,6 +62,29 @@ class Finding:
 
 Detector = Callable[[str], Iterator[Finding]]
 
+# --- where single-line patterns can match -----------------------------------------------------
+_DIGIT_LINE = re.compile(r"^.*\d.*\n?", re.M)
+WINDOW_GAP = 32  # windows closer than this are searched as one (fewer, longer searches)
+WINDOW_COST = 64  # one search call costs about as much as searching this many characters
+
+
+def line_windows(text: str, lines: re.Pattern[str] = _DIGIT_LINE) -> list[tuple[int, int]]:
+    """`(start, end)` of runs of lines of `text` holding every line that `lines` matches (by
+    default those with a digit). A pattern that cannot match a line break and whose every match
+    holds what `lines` looks for finds the same matches searched over these windows only
+    (`finditer(text, start, end)`: lookbehinds still see the text before a window)."""
+    windows: list[tuple[int, int]] = []
+    for m in lines.finditer(text):
+        if windows and m.start() - windows[-1][1] <= WINDOW_GAP:
+            windows[-1] = (windows[-1][0], m.end())
+        else:
+            windows.append((m.start(), m.end()))
+    inside = sum(end - start for start, end in windows)
+    if windows and inside + WINDOW_COST * len(windows) >= len(text):
+        return [(0, len(text))]  # as dear as one search of the whole text
+    return windows
+
+
 # --- e-mail -------------------------------------------------------------------------------
 _EMAIL = re.compile(
     r"(?<![\w.+%-])[A-Za-z0-9](?:[\w.+%-]*[\w+%-])?@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -313,17 +336,18 @@ def urls(text: str) -> Iterator[Finding]:
 # detect-secrets detectors whose patterns are precise enough for prose; its Artifactory
 # patterns match ordinary upper-case words, and URLs/IPs have detectors of their own.
 _SKIPPED_PLUGINS = {"ArtifactoryDetector", "BasicAuthDetector", "IPPublicDetector"}
+# (what every match contains, pattern): a text without the former skips the pattern
 _EXTRA_KEYS = (
-    r"sk-ant-[A-Za-z0-9_-]{20,}",
-    r"sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}",
-    r"github_pat_[A-Za-z0-9_]{22,}",
-    r"AIza[0-9A-Za-z_-]{35}",
-    r"hf_[A-Za-z0-9]{30,}",
-    r"npm_[A-Za-z0-9]{36}",
-    r"xapp-\d-[A-Za-z0-9-]{20,}",
-    r"(?:r|s|p)k_(?:live|test)_[0-9a-zA-Z]{16,}",
-    r"glpat-[A-Za-z0-9_-]{20}",
-    r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",  # JWT, signature included
+    ("sk-ant-", r"sk-ant-[A-Za-z0-9_-]{20,}"),
+    ("sk-", r"sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}"),
+    ("github_pat_", r"github_pat_[A-Za-z0-9_]{22,}"),
+    ("AIza", r"AIza[0-9A-Za-z_-]{35}"),
+    ("hf_", r"hf_[A-Za-z0-9]{30,}"),
+    ("npm_", r"npm_[A-Za-z0-9]{36}"),
+    ("xapp-", r"xapp-\d-[A-Za-z0-9-]{20,}"),
+    ("k_", r"(?:r|s|p)k_(?:live|test)_[0-9a-zA-Z]{16,}"),
+    ("glpat-", r"glpat-[A-Za-z0-9_-]{20}"),
+    ("eyJ", r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT, signature too
 )
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*-----|\Z)",
@@ -354,14 +378,16 @@ _LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.:]{16,}")
 
 
 @cache
-def _known_key_patterns() -> tuple[re.Pattern[str], ...]:
-    patterns: list[re.Pattern[str]] = []
+def _known_key_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """`(literal, pattern)`: the known key formats, each with a literal its matches contain
+    (empty: none known)."""
+    patterns: list[tuple[str, re.Pattern[str]]] = []
     plugins: list[type[object]] = list(get_mapping_from_secret_type_to_class().values())
     for plugin in plugins:
         if issubclass(plugin, RegexBasedDetector) and plugin.__name__ not in _SKIPPED_PLUGINS:
             detector: RegexBasedDetector = plugin()
-            patterns.extend(detector.denylist)
-    patterns.extend(re.compile(rf"(?<![\w-]){p}") for p in _EXTRA_KEYS)
+            patterns.extend(("", pattern) for pattern in detector.denylist)
+    patterns.extend((hint, re.compile(rf"(?<![\w-]){p}")) for hint, p in _EXTRA_KEYS)
     return tuple(patterns)
 
 
@@ -377,7 +403,9 @@ def secret_detector(entropy_bits: float = 4.3, hex_bits: float = 3.0) -> Detecto
         if not _LONG_TOKEN.search(text):
             yield from _keyword_secrets(text)
             return
-        for pattern in _known_key_patterns():
+        for hint, pattern in _known_key_patterns():
+            if hint not in text:
+                continue
             for m in pattern.finditer(text):
                 group = 1 if m.re.groups and m.group(1) else 0
                 yield _secret(m.start(group), m.group(group))
@@ -564,10 +592,11 @@ def national_ids(text: str) -> Iterator[Finding]:
     SSN, UK NINO, NL BSN, ES DNI/NIE, DE IdNr, FR NIR, IT codice fiscale, PL PESEL, DK CPR,
     SE personnummer, FI HETU, BE NN, PT NIF, BR CPF, CA SIN, IN Aadhaar, CZ rodné číslo.
     Formats a random number passes too often count only after their keyword."""
-    if not any(c.isdigit() for c in text):
+    if not any(map(str.isdigit, text)):
         return
+    windows = line_windows(text)  # every id has a digit, none spans lines
     for form in _ID_FORMATS:
-        for m in form.pattern.finditer(text):
+        for m in (m for lo, hi in windows for m in form.pattern.finditer(text, lo, hi)):
             keyword = form.keywords is None or form.keywords.search(
                 text, max(0, m.start() - _ID_CONTEXT), m.start()
             )

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from chatx.shield.detectors import Finding
 
@@ -47,9 +48,11 @@ NOT_ALIASES = frozenset({
 })
 # fmt: on
 MIN_WORD = 2
+FOLD_CACHE = 65_536  # folded words kept (the same words recur through a text)
 _GAP = re.compile(r"\.?[ \t]+")  # between the words of a name: "Dr. Feather", "J. Smith"
 
 
+@lru_cache(maxsize=FOLD_CACHE)
 def fold(word: str) -> str:
     """A word case-folded and without accents: `García` and `garcia` compare equal."""
     if word.isascii():

@@ -20,6 +20,7 @@ the same text gets that person's key, so "Anna" and "Anna Schmidt" share one pse
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Sequence
@@ -68,9 +69,11 @@ SIGNATURE_DASHES = ("—", "–", "-", "--", "~")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*")
 _CAPITALISED = re.compile(r"(?<![\w'’-])[^\W\d_a-z][^\W\d_]+")
 _CODE = re.compile(r"[a-z][A-Z]|[_/\\@#$<>=(){}\[\]0-9]|\.[a-z]")
+_BEFORE_STRIP = " \t\"'“‘(*_>"
+BEFORE_WINDOW = 8  # characters before a word read to tell a sentence start (grown as needed)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Word:
     start: int
     end: int
@@ -221,13 +224,19 @@ class PersonFinder:
     def _signatures(self, text: str, words: list[_Word]) -> None:
         """`— Mia`, and a name alone on the line after `Cheers,` or `Best regards,`."""
         for i, w in enumerate(words):
-            line = _line_start(text, w.start)
-            before = text[line : w.start].strip()
-            if not w.capital or (before and before not in SIGNATURE_DASHES):
+            if not w.capital:
+                continue
+            before = text[_line_start(text, w.start) : w.start].strip()
+            if before and before not in SIGNATURE_DASHES:
                 continue
             after_sign_off = i > 0 and words[i - 1].folded in SIGN_OFFS and not before
             if before in SIGNATURE_DASHES or after_sign_off:
-                run = [x for x in words[i:] if x.start < _line_end(text, w.start)]
+                end = _line_end(text, w.start)
+                run = []
+                for x in words[i:]:  # in text order: the words up to the line's end
+                    if x.start >= end:
+                        break
+                    run.append(x)
                 if 1 <= len(run) < MAX_NAME_WORDS and all(x.capital for x in run):
                     for x in run:
                         x.mark(strong=True)
@@ -235,13 +244,15 @@ class PersonFinder:
     def _model(self, text: str, words: list[_Word], entities: Sequence[Entity]) -> None:
         """PERSON spans add the capitalised words the lexicon does not know; the model does
         not overrule the lexicon on everyday words ("Will", "Bank")."""
+        starts = [w.start for w in words]
         for entity in entities:
             if entity.label != PERSON or _code_like(text[entity.start : entity.end]):
                 continue
-            for w in words:
-                inside = entity.start <= w.start and w.end <= entity.end
+            for w in words[bisect.bisect_left(starts, entity.start) :]:
+                if w.start >= entity.end:
+                    break
                 if (
-                    inside
+                    w.end <= entity.end
                     and w.capital
                     and not w.never
                     and not w.acronym
@@ -383,6 +394,22 @@ def unlisted_names(package: str = DEFAULT_NAME_MODEL) -> Unlisted:
         return _unlisted_names(package)
 
 
+def lexicon_finder() -> Unlisted:
+    """The process's finder without the entity model: the lexicon and the context rules only
+    (the editor's quick scan). Its `model` is None; `problem` says why it cannot run."""
+    with _LOAD_LOCK:
+        return _lexicon_finder()
+
+
+@cache
+def _lexicon_finder() -> Unlisted:
+    try:
+        lexicon = load_lexicon()
+    except (OSError, ValueError, ImportError) as exc:
+        return Unlisted(None, None, f"the names lexicon cannot load: {exc}")
+    return Unlisted(PersonFinder(lexicon), None)
+
+
 @cache
 def _unlisted_names(package: str) -> Unlisted:
     try:
@@ -402,22 +429,42 @@ def _words(text: str) -> list[_Word]:
         [(m.start(), m.end()) for m in TOKEN.finditer(text)] if "_" in text or "⟦" in text else []
     )
     out: list[_Word] = []
+    ahead = 0  # tokens before this one end before the current word (both are in text order)
     for m in _WORD.finditer(text):
-        token = next(((a, b) for a, b in tokens if a <= m.start() < b), None)
-        if token is not None:
-            if not out or out[-1].start != token[0]:
-                a, b = token
-                out.append(_Word(a, b, text[a:b], "", True, False, True, True, token=True))
-            continue
-        word, start, end = m.group(), m.start(), m.end()
-        if word[:2].casefold() in ("l'", "d'", "l’", "d’") and len(word) > 3:
+        start, end = m.span()
+        if tokens:
+            while ahead < len(tokens) and tokens[ahead][1] <= start:
+                ahead += 1
+            if ahead < len(tokens) and tokens[ahead][0] <= start:
+                a, b = tokens[ahead]
+                if not out or out[-1].start != a:
+                    out.append(_Word(a, b, text[a:b], "", True, False, True, True, token=True))
+                continue
+        word = m.group()
+        if len(word) > 3 and word[1] in "'’" and word[0] in "lLdD":
             word, start = word[2:], start + 2  # French elision: "L'adresse"
         if word.endswith(("'s", "’s")) and len(word) > 2:
             word, end = word[:-2], end - 2
-        before = text[:start].rstrip(" \t\"'“‘(*_>")
+        before = text[start - BEFORE_WINDOW if start > BEFORE_WINDOW else 0 : start].rstrip(
+            _BEFORE_STRIP
+        )
+        if len(before) < 2:  # near the start, or after many blanks: look further back
+            before = _before(text, start)
         sentence_start = not before or before[-1] in ".!?:\n;•…" or before.endswith("- ")
         out.append(_Word(start, end, word, fold(word), word[0].isupper(), sentence_start))
     return out
+
+
+def _before(text: str, start: int) -> str:
+    """The end of `text[:start]` without trailing blanks, quotes and brackets (at least its
+    last two characters when there are that many): what tells a sentence start."""
+    window = BEFORE_WINDOW
+    while True:
+        lo = max(0, start - window)
+        before = text[lo:start].rstrip(_BEFORE_STRIP)
+        if lo == 0 or len(before) >= 2:
+            return before
+        window *= 4
 
 
 def _not_a_person(w: _Word) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Collection, Iterator, Sequence
 from functools import cached_property
@@ -13,7 +14,7 @@ from chatx.shield.addresses import addresses
 from chatx.shield.detectors import Detector, Finding
 from chatx.shield.names import COMMON_WORDS, NameMatcher, People, fold
 from chatx.shield.ner import ENTITY_KINDS, Entity
-from chatx.shield.persons import unlisted_names
+from chatx.shield.persons import lexicon_finder, unlisted_names
 from chatx.shield.pseudonyms import TOKEN
 
 # When two findings cover the same characters the longer wins; on a tie, the earlier kind here.
@@ -44,7 +45,9 @@ PRIORITY = {
 
 class Scanner:
     """Finds sensitive spans. `paranoid` widens the net for preflight's re-scan: phone numbers
-    that are merely possible, lower entropy bars, and names inside longer words or handles."""
+    that are merely possible, lower entropy bars, and names inside longer words or handles.
+    `entity_model=False` is the editor's quick profile: names nobody listed come from the
+    lexicon and the context rules only, and organisations and places are not looked for."""
 
     def __init__(
         self,
@@ -54,12 +57,15 @@ class Scanner:
         paranoid: bool = False,
         names: str | None = None,
         entities: Collection[str] = (),
+        entity_model: bool = True,
     ) -> None:
         self.people = people or People()
         self.names: NameMatcher = self.people.matcher()
         self.paranoid = paranoid
         self.names_model = names
-        self.entity_kinds = frozenset(entities)  # "org", "place": redacted only when asked
+        self.entity_model = entity_model
+        # "org", "place": redacted only when asked, and only the entity model finds them
+        self.entity_kinds = frozenset(entities) if entity_model else frozenset()
         leniency = phonenumbers.Leniency.POSSIBLE if paranoid else phonenumbers.Leniency.VALID
         self._detectors: tuple[Detector, ...] = (
             d.hard_fail,
@@ -89,12 +95,16 @@ class Scanner:
     @property
     def problem(self) -> str | None:
         """Why names nobody listed cannot be found (None: they can, or are not asked for)."""
-        return unlisted_names(self.names_model).problem if self.names_model else None
+        if not self.names_model:
+            return None
+        return (unlisted_names(self.names_model) if self.entity_model else lexicon_finder()).problem
 
     @property
     def name_model(self) -> str | None:
         """The entity model that finds names nobody listed, when it runs."""
-        return unlisted_names(self.names_model).label if self.names_model else None
+        if not self.names_model or not self.entity_model:
+            return None
+        return unlisted_names(self.names_model).label
 
     def scan(self, text: str) -> list[Finding]:
         """Non-overlapping findings in text order; spans inside pseudonym tokens are skipped."""
@@ -103,6 +113,11 @@ class Scanner:
     def scan_many(self, texts: Sequence[str]) -> list[list[Finding]]:
         """`scan` of each text, with the entity model run over them in batches."""
         extra: list[list[Finding]] = [[] for _ in texts]
+        if self.names_model and not self.entity_model:
+            quick = lexicon_finder().finder
+            if quick is not None:
+                extra = [quick.find(text) for text in texts]
+            return [self._scan(text, found) for text, found in zip(texts, extra, strict=True)]
         unlisted = unlisted_names(self.names_model) if self.names_model else None
         if unlisted is not None and unlisted.finder is not None and unlisted.model is not None:
             finder = unlisted.finder
@@ -139,19 +154,24 @@ class Scanner:
             found.extend(self._embedded_names(text))
         if not found:
             return []
-        taken = (
-            [(m.start(), m.end()) for m in TOKEN.finditer(text)]
-            if "⟦" in text or "CN_" in text
-            else []
-        )
+        # Taken spans never overlap: kept sorted, only the last one starting before a
+        # finding's end can overlap it.
+        starts: list[int] = []
+        ends: list[int] = []
+        if "⟦" in text or "CN_" in text:
+            for m in TOKEN.finditer(text):
+                starts.append(m.start())
+                ends.append(m.end())
         chosen: list[Finding] = []
         for finding in sorted(found, key=lambda f: (-f.length, PRIORITY[f.kind], f.start)):
             if finding.length <= 0:
                 continue
-            if any(finding.start < end and start < finding.end for start, end in taken):
+            at = bisect.bisect_left(starts, finding.end)
+            if at and ends[at - 1] > finding.start:
                 continue
             chosen.append(finding)
-            taken.append((finding.start, finding.end))
+            starts.insert(at, finding.start)
+            ends.insert(at, finding.end)
         return sorted(chosen)
 
     def _embedded_names(self, text: str) -> Iterator[Finding]:

@@ -58,6 +58,7 @@ class Shield:
         self.entities = tuple(entities)
         self.scanner = Scanner(people, self.regions, names=names, entities=entities)
         self._paranoid: Scanner | None = None
+        self._quick: Scanner | None = None
         self._salt = salt
         self._pseudonyms = Pseudonymizer(salt)
         self.reveal = reveal
@@ -106,10 +107,23 @@ class Shield:
             )
         return self._paranoid
 
+    @property
+    def quick(self) -> Scanner:
+        """The editor's scanner for diagnostics: every detector, names nobody listed from the
+        lexicon and context rules without the entity model (ADR 0007). Never for redaction."""
+        if self._quick is None:
+            self._quick = Scanner(self.people, self.regions, names=self.names, entity_model=False)
+        return self._quick
+
     # -- redaction -----------------------------------------------------------
     def scan(self, text: str) -> list[Finding]:
         """The spans of `text` a redaction would replace."""
         return self.scanner.scan(text)
+
+    def quick_scan(self, text: str) -> list[Finding]:
+        """The spans of `text` the editor's diagnostics show: `scan` without the entity
+        model, so some names nobody listed are missed; what is sent is redacted by `scan`."""
+        return self.quick.scan(text)
 
     def token(self, finding: Finding) -> str:
         """The pseudonym of one finding."""
