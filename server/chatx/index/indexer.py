@@ -142,7 +142,7 @@ class Indexer:
             seconds=0.0,
             problems=[],
         )
-        summary.repairs = store.repair()
+        summary.repairs = store.repair(compact=self.optimize)
         for repair in summary.repairs:
             log.warning("index repaired: %s", repair)
         try:

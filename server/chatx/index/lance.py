@@ -102,13 +102,15 @@ class LanceStore:
         return versions.is_dir() and any(versions.iterdir())
 
     # -- writes (lancedb) -------------------------------------------------
-    def repair(self) -> list[str]:
+    def repair(self, compact: bool = True) -> list[str]:
         """Put right what a killed run may have left, and say what was done.
 
         Checked: a table folder with no committed version, missing full-text or scalar
         indices, rows a run added but never folded into the text index, and a row mirror
         whose count disagrees with the table. Reads go through pylance, so a healthy index
-        costs no `lancedb` import. The caller holds the writer lock.
+        costs no `lancedb` import. `compact=False` (the daemon's live updates, which leave
+        folding new rows in to `maintain`) skips the unindexed-rows check. The caller holds
+        the writer lock.
         """
         if self.uri.exists() and not self.exists():
             shutil.rmtree(self.uri)
@@ -121,7 +123,7 @@ class LanceStore:
         found = {ix.name for ix in dataset.describe_indices()}
         missing = sorted({"text_idx", *(f"{c}_idx" for c in _SCALAR_INDICES)} - found)
         repairs = [f"rebuilt missing indices: {', '.join(missing)}"] if missing else []
-        if not missing:
+        if compact and not missing:
             unindexed = int(dataset.stats.index_stats("text_idx")["num_unindexed_rows"])
             if unindexed:
                 noun = "row" if unindexed == 1 else "rows"
