@@ -26,6 +26,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId, RPCRequest
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from chatx.config import Settings
 from chatx.daemon import Daemon
@@ -242,6 +243,7 @@ class ChatxServer(LanguageServer):
         self.selections: dict[str, types.Range] = {}
         self.scans: dict[str, asyncio.Task[None]] = {}  # Policy Shield scan waiting, per document
         self.scan_state: dict[str, Any] = {}  # per document: block findings (lsp/diagnostics)
+        self._lines: dict[str, tuple[str, list[str]]] = {}  # per document: its text, split
         self.running: dict[MsgId, asyncio.Task[Any]] = {}  # model calls, by request id
         self.pending_warnings: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -250,6 +252,20 @@ class ChatxServer(LanguageServer):
         """The file system path of a `file://` URI."""
         path = to_fs_path(uri)
         return Path(path) if path else None
+
+    def lines_of(self, document: TextDocument) -> list[str]:
+        """The document's lines, split once per version of its text (hover asks often, and a
+        large document costs milliseconds to split)."""
+        source = document.source
+        cached = self._lines.get(document.uri)
+        if cached is None or cached[0] is not source:
+            cached = (source, source.splitlines(True))
+            self._lines[document.uri] = cached
+        return cached[1]
+
+    def forget(self, uri: str) -> None:
+        """Drop what is kept for a closed document."""
+        self._lines.pop(uri, None)
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         """Tell the user something (window/showMessage)."""

@@ -71,9 +71,8 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
     nothing clears the similarity bar."""
     if ls.daemon is None:
         return None
-    # The document's lines are split once per hover: a large document costs milliseconds each.
     document = ls.workspace.get_text_document(params.text_document.uri)
-    lines = document.lines
+    lines = ls.lines_of(document)
     position = document.position_codec.position_from_client_units(lines, params.position)
     if (revealed := await pseudonym_hover(ls, params, lines, position)) is not None:
         return revealed

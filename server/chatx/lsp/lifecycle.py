@@ -122,8 +122,9 @@ def on_did_save(ls: ChatxServer, params: types.DidSaveTextDocumentParams) -> Non
 
 
 def on_did_close(ls: ChatxServer, params: types.DidCloseTextDocumentParams) -> None:
-    """Forget the document's last selection and its Policy Shield diagnostics."""
+    """Forget the document's last selection, its lines and its Policy Shield diagnostics."""
     ls.selections.pop(params.text_document.uri, None)
+    ls.forget(params.text_document.uri)
     diagnostics.clear(ls, params.text_document.uri)
 
 
