@@ -306,7 +306,7 @@ def build(root: Path, copies: int, seed: int) -> tuple[dict[str, list[Case]], li
     extras = []
     # Things that are not files to read: a symlink loop, a FIFO, a name that is not UTF-8.
     odd = root / "odd-names-and-nodes"
-    odd.mkdir()
+    odd.mkdir(parents=True)
     os.symlink("loop", odd / "loop")
     os.mkfifo(odd / "pipe.md")
     name = os.fsencode(odd) + b"/bad-\xff-name.md"

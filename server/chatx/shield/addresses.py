@@ -82,22 +82,30 @@ _LINKS = (
 _NAME_WORD = rf"(?:{_CAP}{_WORDCH}*|\d+(?:st|nd|rd|th)|(?:{_LINKS})(?=[ ]))"
 _NUMBER = r"(?:\d{1,5}[A-Za-z]?(?:[ ]?[/-][ ]?\d{1,4}[A-Za-z]?)?|S/N)"
 
+# The street types `_NO_NUMBER` starts with: these in any case, and those only capitalised
+# ("Av" also as "Av."); `_may_name_street_type` looks for them before the regex runs.
+_NO_NUMBER_TYPES = (
+    "rue", "avenue", "boulevard", "chemin", "allée", "impasse", "quai", "calle", "avenida",
+    "paseo", "camino", "carrer", "rambla", "viale", "piazza", "piazzale", "vicolo", "rua",
+    "travessa", "praça", "alameda", "ulica", "aleja", "ul.", "al.",
+)  # fmt: skip
+_NO_NUMBER_CAPITALISED = ("Via", "Largo", "Corso", "Plaza", "Av")
 # "rue Gabriel Ruiz", "Alameda Azevedo, S/N": a street type no other word shares
 _NO_NUMBER = re.compile(
-    rf"(?<![\w])(?:(?i:rue|avenue|boulevard|chemin|allée|impasse|quai|calle|avenida|paseo"
-    rf"|camino|carrer|rambla|viale|piazza|piazzale|vicolo|rua|travessa|praça|alameda|ulica"
-    rf"|aleja|ul\.|al\.)|Via|Largo|Corso|Plaza|Av\.?)(?:[ ]+{_NAME_WORD}){{1,4}}"
+    rf"(?<![\w])(?:(?i:{'|'.join(map(re.escape, _NO_NUMBER_TYPES))})"
+    rf"|{'|'.join(_NO_NUMBER_CAPITALISED)}\.?)(?:[ ]+{_NAME_WORD}){{1,4}}"
     r"(?:,?[ ]+S/N\b)?"
 )
 _STREETS = (
+    # (`\d(?<!\w\d)` is `\b\d` with the digit first: see `detectors._DIGIT_LINE`)
     # "221B Baker Street", "857 Bell Stream Suite 735", "1600 Pennsylvania Ave NW"
     re.compile(
-        rf"\b\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?(?:[ ]+{_NAME_WORD}){{1,4}}"
+        rf"\d(?<!\w\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,5}})?,?(?:[ ]+{_NAME_WORD}){{1,4}}"
         rf"[ ]+(?:{_EN_SUFFIXES})s?\b\.?(?:[ ]+(?:NW|NE|SW|SE|N|S|E|W)\b\.?)?"
     ),
     # "12, rue de la Paix", "98 boulevard Margot Vaillant", "7 bis avenue Foch"
     re.compile(
-        rf"\b\d{{1,4}}(?:[ ]?(?:bis|ter|[A-Za-z]))?,?[ ]+(?i:{_PREFIX_TYPES})\.?"
+        rf"\d(?<!\w\d)\d{{0,3}}(?:[ ]?(?:bis|ter|[A-Za-z]))?,?[ ]+(?i:{_PREFIX_TYPES})\.?"
         rf"(?:[ ]+{_NAME_WORD}){{1,5}}"
     ),
     # "Via Roma 12", "Plaza Gabriel Morcillo 92", "ul. Norwida 02/5", "Largo Ivo Brito, 68"
@@ -180,11 +188,12 @@ def addresses(text: str) -> Iterator[Finding]:
     windows = line_windows(text, _NUMBERED_LINE) if digits else []
     spans: list[tuple[int, int]] = []
     for pattern in _STREETS if digits else _STREETS_WITHOUT_NUMBER:
-        found = (
-            pattern.finditer(text)
-            if pattern is _NO_NUMBER
-            else (m for lo, hi in windows for m in pattern.finditer(text, lo, hi))
-        )
+        if pattern is _NO_NUMBER:
+            if not _may_name_street_type(text):
+                continue
+            found: Iterator[re.Match[str]] = pattern.finditer(text)
+        else:
+            found = (m for lo, hi in windows for m in pattern.finditer(text, lo, hi))
         for m in found:
             start = _grow_left(text, m.start(), units_only=True)
             spans.append((start, _grow_right(text, m.end())))
@@ -196,6 +205,18 @@ def addresses(text: str) -> Iterator[Finding]:
     for start, end in _merge(spans):
         value = text[start:end]
         yield Finding(start, end, "address", value, " ".join(value.split()).casefold())
+
+
+def _may_name_street_type(text: str) -> bool:
+    """False when `text` holds none of the street types `_NO_NUMBER` starts with (a quick
+    substring test that spares the regex most texts). Only ASCII text is tested: there
+    lower-casing is exactly what a case-insensitive match compares; other text may."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(t in lowered for t in _NO_NUMBER_TYPES) or any(
+        t in text for t in _NO_NUMBER_CAPITALISED
+    )
 
 
 def _grow_right(text: str, end: int) -> int:

@@ -64,6 +64,10 @@ Detector = Callable[[str], Iterator[Finding]]
 
 # --- where single-line patterns can match -----------------------------------------------------
 _DIGIT_LINE = re.compile(r"^.*\d.*\n?", re.M)
+# Patterns for numbers start with their first character's class and check the character
+# before it with a lookbehind right after: `\d(?<![\d-]\d)\d{2}` matches what
+# `(?<![\d-])\d{3}` matches, but the regex engine skips straight to the digits instead of
+# trying the lookbehind at every position (several times faster on prose).
 WINDOW_GAP = 32  # windows closer than this are searched as one (fewer, longer searches)
 WINDOW_COST = 64  # one search call costs about as much as searching this many characters
 
@@ -244,7 +248,7 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
 
 
 # --- payment cards and IBANs ---------------------------------------------------------------
-_CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_CARD_CANDIDATE = re.compile(r"\d(?<![\d-]\d)(?:[ -]?\d){12,18}(?![\d])")
 
 
 def cards(text: str) -> Iterator[Finding]:
@@ -276,7 +280,7 @@ def ibans(text: str) -> Iterator[Finding]:
 
 
 # --- IP addresses -------------------------------------------------------------------------
-_IPV4 = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?![\w-]|\.\d)")
+_IPV4 = re.compile(r"\d(?<![\w.-]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w-]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _VERSION_CONTEXT = re.compile(
     r"(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|\bbuild\s*|[=@<>~^]=?\s*)$", re.I
@@ -509,29 +513,34 @@ def _stdnum(module: str) -> Callable[[str], bool]:
 
 
 _ID_CONTEXT = 48  # characters before a bare number searched for its keyword
+MIN_ID_DIGITS = 6  # every format below has at least this many digits (a UK NINO has six)
+# The lines that can hold a national id: no format spans lines, and each has six digits.
+_ID_LINE = re.compile(rf"^(?:[^\d\n]*\d){{{MIN_ID_DIGITS}}}.*\n?", re.M)
 _ID_FORMATS = (
     # US SSN: dashed or spaced; bare nine digits only after "SSN" / "social security"
-    _IdFormat(re.compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"), _stdnum("us.ssn")),
+    _IdFormat(re.compile(r"\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])"), _stdnum("us.ssn")),
     _IdFormat(
-        re.compile(r"(?<!\d)\d{9}(?!\d)"),
+        re.compile(r"\d(?<!\d\d)\d{8}(?!\d)"),
         _stdnum("us.ssn"),
         re.compile(r"(?i)\b(?:ssn|social security|soc\.? sec)"),
     ),
     # UK National Insurance number
     _IdFormat(re.compile(r"\b[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D]\b"), _nino),
     # NL BSN: eleven-proof passes 1 in 11 numbers, so only after a keyword or dotted
-    _IdFormat(re.compile(r"(?<![\d.])\d{4}\.\d{2}\.\d{3}(?![\d.])"), _stdnum("nl.bsn")),
+    _IdFormat(re.compile(r"\d(?<![\d.]\d)\d{3}\.\d{2}\.\d{3}(?![\d.])"), _stdnum("nl.bsn")),
     _IdFormat(
-        re.compile(r"(?<![\d.-])\d{8,9}(?![\d.-])"),
+        re.compile(r"\d(?<![\d.-]\d)\d{7,8}(?![\d.-])"),
         _stdnum("nl.bsn"),
         re.compile(r"(?i)\b(?:bsn|burgerservicenummer|sofi-?nummer|sofinummer)"),
     ),
     # ES DNI and NIE: check letter
-    _IdFormat(re.compile(r"(?<![\w-])\d{8}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.dni")),
-    _IdFormat(re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.nie")),
+    _IdFormat(re.compile(r"\d(?<![\w-]\d)\d{7}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.dni")),
+    _IdFormat(
+        re.compile(r"[XYZxyz](?<![\w-][XYZxyz])[- ]?\d{7}[- ]?[A-Za-z](?![\w-])"), _stdnum("es.nie")
+    ),
     # DE tax id (IdNr): eleven digits, plain or grouped 2-3-3-3, after a keyword
     _IdFormat(
-        re.compile(r"(?<!\d)(?<!\d )\d{2} ?\d{3} ?\d{3} ?\d{3}(?!\d)"),
+        re.compile(r"\d(?<!\d\d)(?<!\d \d)\d ?\d{3} ?\d{3} ?\d{3}(?!\d)"),
         _stdnum("de.idnr"),
         re.compile(
             r"(?i)(?:steuer|st\.?-?id|idnr|identifikationsnummer|tax[ -]?id|\btin\b|steuernummer)"
@@ -540,7 +549,7 @@ _ID_FORMATS = (
     # FR NIR (INSEE): 15 characters with a mod-97 key, plain or spaced
     _IdFormat(
         re.compile(
-            r"(?<![\d])[12][ ]?\d{2}[ ]?(?:\d{2}|2[AB])[ ]?(?:\d{2}|2[AB])[ ]?\d{3}[ ]?\d{3}"
+            r"[12](?<!\d[12])[ ]?\d{2}[ ]?(?:\d{2}|2[AB])[ ]?(?:\d{2}|2[AB])[ ]?\d{3}[ ]?\d{3}"
             r"[ ]?\d{2}(?![\d])"
         ),
         _stdnum("fr.nir"),
@@ -551,32 +560,34 @@ _ID_FORMATS = (
         _stdnum("it.codicefiscale"),
     ),
     # PL PESEL: eleven digits with a birth date and a checksum
-    _IdFormat(re.compile(r"(?<![\d])\d{11}(?![\d])"), _stdnum("pl.pesel")),
+    _IdFormat(re.compile(r"\d(?<!\d\d)\d{10}(?![\d])"), _stdnum("pl.pesel")),
     # DK CPR and SE personnummer: birth date, dash and serial
-    _IdFormat(re.compile(r"(?<![\d-])\d{6}-\d{4}(?![\d-])"), _stdnum("dk.cpr")),
+    _IdFormat(re.compile(r"\d(?<![\d-]\d)\d{5}-\d{4}(?![\d-])"), _stdnum("dk.cpr")),
     _IdFormat(
-        re.compile(r"(?<![\d-])(?:\d{2})?\d{6}[-+]\d{4}(?![\d-])"), _stdnum("se.personnummer")
+        re.compile(r"\d(?<![\d-]\d)(?:\d{2})?\d{5}[-+]\d{4}(?![\d-])"), _stdnum("se.personnummer")
     ),
     # FI HETU, BE national number, PT NIF, BR CPF, CA SIN, IN Aadhaar, CZ birth number
-    _IdFormat(re.compile(r"(?<![\w-])\d{6}[-+A]\d{3}[0-9A-Y](?![\w-])"), _stdnum("fi.hetu")),
-    _IdFormat(re.compile(r"(?<![\d.])\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}(?![\d.])"), _stdnum("be.nn")),
+    _IdFormat(re.compile(r"\d(?<![\w-]\d)\d{5}[-+A]\d{3}[0-9A-Y](?![\w-])"), _stdnum("fi.hetu")),
     _IdFormat(
-        re.compile(r"(?<![\d])\d{9}(?![\d])"),
+        re.compile(r"\d(?<![\d.]\d)\d\.\d{2}\.\d{2}-\d{3}\.\d{2}(?![\d.])"), _stdnum("be.nn")
+    ),
+    _IdFormat(
+        re.compile(r"\d(?<!\d\d)\d{8}(?![\d])"),
         _stdnum("pt.nif"),
         re.compile(r"(?i)\b(?:nif|contribuinte|número fiscal|numero fiscal)"),
     ),
-    _IdFormat(re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d-])"), _stdnum("br.cpf")),
+    _IdFormat(re.compile(r"\d(?<![\d.]\d)\d{2}\.\d{3}\.\d{3}-\d{2}(?![\d-])"), _stdnum("br.cpf")),
     _IdFormat(
-        re.compile(r"(?<![\d])\d{3}[ -]?\d{3}[ -]?\d{3}(?![\d])"),
+        re.compile(r"\d(?<!\d\d)\d{2}[ -]?\d{3}[ -]?\d{3}(?![\d])"),
         _stdnum("ca.sin"),
         re.compile(r"(?i)\b(?:sin|social insurance)\b"),
     ),
     _IdFormat(
-        re.compile(r"(?<![\d])[2-9]\d{3} ?\d{4} ?\d{4}(?![\d])"),
+        re.compile(r"[2-9](?<!\d[2-9])\d{3} ?\d{4} ?\d{4}(?![\d])"),
         _stdnum("in_.aadhaar"),
         re.compile(r"(?i)\baadhaa?r\b|\buid\b"),
     ),
-    _IdFormat(re.compile(r"(?<![\d/])\d{6}/\d{3,4}(?![\d/])"), _stdnum("cz.rc")),
+    _IdFormat(re.compile(r"\d(?<![\d/]\d)\d{5}/\d{3,4}(?![\d/])"), _stdnum("cz.rc")),
 )
 
 
@@ -594,7 +605,7 @@ def national_ids(text: str) -> Iterator[Finding]:
     Formats a random number passes too often count only after their keyword."""
     if not any(map(str.isdigit, text)):
         return
-    windows = line_windows(text)  # every id has a digit, none spans lines
+    windows = line_windows(text, _ID_LINE)
     for form in _ID_FORMATS:
         for m in (m for lo, hi in windows for m in form.pattern.finditer(text, lo, hi)):
             keyword = form.keywords is None or form.keywords.search(

@@ -80,6 +80,8 @@ class _Word:
     text: str
     folded: str
     capital: bool  # starts with an upper-case letter
+    # Begins a sentence; only read for capitalised words (False for the others: no rule
+    # treats a lower-case word differently at a sentence start, so it is not worked out).
     sentence_start: bool
     name: bool = False
     strong: bool = False  # named by context or the model, not only by the lexicon
@@ -429,6 +431,7 @@ def _words(text: str) -> list[_Word]:
         [(m.start(), m.end()) for m in TOKEN.finditer(text)] if "_" in text or "⟦" in text else []
     )
     out: list[_Word] = []
+    append = out.append
     ahead = 0  # tokens before this one end before the current word (both are in text order)
     for m in _WORD.finditer(text):
         start, end = m.span()
@@ -441,18 +444,26 @@ def _words(text: str) -> list[_Word]:
                     out.append(_Word(a, b, text[a:b], "", True, False, True, True, token=True))
                 continue
         word = m.group()
-        if len(word) > 3 and word[1] in "'’" and word[0] in "lLdD":
-            word, start = word[2:], start + 2  # French elision: "L'adresse"
-        if word.endswith(("'s", "’s")) and len(word) > 2:
-            word, end = word[:-2], end - 2
-        before = text[start - BEFORE_WINDOW if start > BEFORE_WINDOW else 0 : start].rstrip(
-            _BEFORE_STRIP
-        )
-        if len(before) < 2:  # near the start, or after many blanks: look further back
-            before = _before(text, start)
-        sentence_start = not before or before[-1] in ".!?:\n;•…" or before.endswith("- ")
-        out.append(_Word(start, end, word, fold(word), word[0].isupper(), sentence_start))
+        if "'" in word or "’" in word:  # most words have no apostrophe: skip both tests
+            if len(word) > 3 and word[1] in "'’" and word[0] in "lLdD":
+                word, start = word[2:], start + 2  # French elision: "L'adresse"
+            if word.endswith(("'s", "’s")) and len(word) > 2:
+                word, end = word[:-2], end - 2
+        folded = word.lower() if word.isascii() else fold(word)  # `fold`, inlined for ASCII
+        capital = word[0].isupper()
+        append(_Word(start, end, word, folded, capital, capital and _sentence_start(text, start)))
     return out
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    """True when the word at `start` begins a sentence: nothing but blanks, quotes and
+    brackets since the text's start or a sentence's end."""
+    before = text[start - BEFORE_WINDOW if start > BEFORE_WINDOW else 0 : start].rstrip(
+        _BEFORE_STRIP
+    )
+    if len(before) < 2:  # near the start, or after many blanks: look further back
+        before = _before(text, start)
+    return not before or before[-1] in ".!?:\n;•…" or before.endswith("- ")
 
 
 def _before(text: str, start: int) -> str:
