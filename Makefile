@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 QUESTION ?= how do we roll back a failed deploy?
 
-.PHONY: run test vscode bench lint schemas clean
+.PHONY: run test test-fast vscode bench lint schemas clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: $(STAMP)
 
 test: $(DEVSTAMP) vscode
 	$(PY) -m pytest -q tests
+
+# The pure tier: no model load, no process started (tests/conftest.py marks the rest slow).
+test-fast: $(DEVSTAMP)
+	$(PY) -m pytest -q -m "not slow" tests
 
 # The VS Code extension must install and compile (VS Code itself cannot run here).
 vscode:

@@ -22,6 +22,23 @@ for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 
+# What makes a test slow: a model it loads, or a process (server, CLI, editor) it starts.
+HEAVY_FIXTURES = {"embedder", "lsp_workspace"}
+HEAVY_WORDS = ("subprocess", "Popen", "clirun", "start_io", "start_tcp", "Llama(", "names=")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that loads a model or starts a process, so that
+    `pytest -m "not slow"` (`make test-fast`) runs the pure tier alone."""
+    heavy: dict[Path, bool] = {}
+    for item in items:
+        path = item.path
+        if path not in heavy:
+            text = path.read_text(encoding="utf-8")
+            heavy[path] = "lsp" in path.parts or any(word in text for word in HEAVY_WORDS)
+        if heavy[path] or HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:

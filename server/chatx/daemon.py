@@ -275,11 +275,10 @@ class Daemon:
                 self.changed(by_root[root], paths)
 
     # -- reading -----------------------------------------------------------
-    def search(
-        self, query: str, k: int, filters: Filters | None = None, lexical_only: bool = False
-    ) -> list[Found]:
-        """Top-`k` hits over every indexed folder (blocking: call from a thread)."""
-        lexical_only = lexical_only or self.embedder is None
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Found]:
+        """Top-`k` hits over every indexed folder (blocking: call from a thread); full-text
+        only while the embedder is not loaded."""
+        lexical_only = self.embedder is None
         found: list[Found] = []
         for folder in self.folders:
             if folder.store().dataset() is None:

@@ -32,7 +32,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "query-result": QueryResult,
     "index-summary": IndexSummary,
     "status-report": StatusReport,
-    # named as issue 4 names it
+    # an underscore: the file name clients already read
     "redaction_report": RedactionReport,
     "action-result": ActionResult,
     "ledger-summary": LedgerSummary,

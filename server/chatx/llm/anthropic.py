@@ -26,7 +26,6 @@ from chatx.llm.base import (
 )
 
 SONNET = "claude-sonnet-5-5"
-OPUS = "claude-opus-5-5"
 CONTEXT = 200_000
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
