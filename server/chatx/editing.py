@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Line-comment markers by LSP language id; languages absent here get a Markdown block.
@@ -118,7 +119,7 @@ def phrase_at(lines: list[str], line: int, character: int) -> Span | None:
     return None
 
 
-def paragraph_at(lines: list[str], line: int) -> tuple[int, int]:
+def paragraph_at(lines: Sequence[str], line: int) -> tuple[int, int]:
     """First and last line of the block of non-blank lines around `line`."""
     if not 0 <= line < len(lines) or not lines[line].strip():
         return line, line

@@ -1,4 +1,4 @@
-"""RFC 7807 problems: the one error shape of the CLI, the index and (later) the LSP server."""
+"""RFC 7807 problems: the one error shape of the CLI, the index and the LSP server."""
 
 from __future__ import annotations
 
@@ -32,6 +32,33 @@ _TITLES = {
     ProblemCode.TIMEOUT: ("Timeout", 504),
     ProblemCode.INTERNAL: ("Internal error", 500),
 }
+
+
+# JSON-RPC error codes of a Problem answered over LSP (the daemon's ResponseError.code).
+INVALID_PARAMS = -32602  # JSON-RPC: the request's input is wrong
+INTERNAL_ERROR = -32603  # JSON-RPC: a bug on our side
+REQUEST_FAILED = -32803  # LSP: a valid request that failed (its Problem says why)
+REQUEST_CANCELLED = -32800  # LSP: the client cancelled the request
+
+_JSONRPC_CODES = {
+    ProblemCode.INVALID_INPUT: INVALID_PARAMS,
+    ProblemCode.UNSUPPORTED_FORMAT: INVALID_PARAMS,
+    ProblemCode.PARSE_ERROR: INVALID_PARAMS,
+    ProblemCode.NOT_INDEXED: REQUEST_FAILED,
+    ProblemCode.CLOUD_DISABLED: REQUEST_FAILED,
+    ProblemCode.POLICY_SHIELD_FAILURE: REQUEST_FAILED,
+    ProblemCode.BACKEND_UNAVAILABLE: REQUEST_FAILED,
+    ProblemCode.TIMEOUT: REQUEST_FAILED,
+    ProblemCode.INTERNAL: INTERNAL_ERROR,
+}
+
+
+def jsonrpc_code(code: str) -> int:
+    """The JSON-RPC error code of a problem code (an unknown one is an internal error)."""
+    try:
+        return _JSONRPC_CODES[ProblemCode(code)]
+    except ValueError:
+        return INTERNAL_ERROR
 
 
 def make_problem(code: ProblemCode, detail: str, instance: str | None = None) -> Problem:

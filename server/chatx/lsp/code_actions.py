@@ -10,16 +10,13 @@ others get the edits computed with the list.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from lsprotocol import types
-from pygls.workspace import TextDocument
-from pygls.workspace.position_codec import ServerTextPosition
 
-from chatx.editing import comment_prefix, language_of, paragraph_at, slash_command_at
+from chatx.edits import Document, Target, find_target, redaction_target, search_edit
 from chatx.lsp.context import ChatxServer, guarded
-from chatx.render import cite_block, related_block
 from chatx.slash import BY_NAME, COMMANDS
 
 ACTION = "chatx.action"  # the command that runs a model-backed action (lsp/actions.py)
@@ -27,74 +24,20 @@ ACTION = "chatx.action"  # the command that runs a model-backed action (lsp/acti
 RELATED_RESULTS = 5
 
 
-@dataclass
-class Target:
-    """What an action searches for and where its block goes (server units, 0-based lines)."""
-
-    uri: str
-    query: str
-    first: int  # first line of the text the action works on
-    last: int  # last line of it
-    replace: bool  # True for a `/command` line, which the block replaces
-    command: str | None = None  # the command typed on that line
-    selection: list[int] | None = None  # the selected client range: l0, c0, l1, c1
-
-
-def find_target(ls: ChatxServer, document: TextDocument, selected: types.Range) -> Target | None:
-    """A `/command` line under the cursor, else the selection, else the cursor's paragraph."""
-    lines = list(document.lines)
-    line = selected.start.line
-    if line >= len(lines):
-        return None
-    typed = slash_command_at(lines[line])
-    if typed and typed[0] in BY_NAME:
-        first, last = paragraph_at(lines, line - 1) if line else (0, -1)
-        query = typed[1] or " ".join("".join(lines[first : last + 1]).split())
-        return Target(document.uri, query, line, line, True, typed[0])
-    if selected.start != selected.end:
-        query = " ".join(document.text_in_client_range(selected).split())
-        end = selected.end.line - (1 if selected.end.character == 0 else 0)
-        ends = [selected.start.line, selected.start.character]
-        ends += [selected.end.line, selected.end.character]
-        return Target(document.uri, query, selected.start.line, max(end, line), False, None, ends)
-    first, last = paragraph_at(lines, line)
-    query = " ".join("".join(lines[first : last + 1]).split())
-    return Target(document.uri, query, first, last, False)
+def snapshot(ls: ChatxServer, uri: str) -> Document:
+    """The document `uri` as the edit logic reads it, with the negotiated position encoding."""
+    document = ls.workspace.get_text_document(uri)
+    return Document(
+        uri,
+        ls.lines_of(document),
+        document.language_id,
+        ls.workspace.position_encoding,
+        document.version,
+    )
 
 
 def _edit(ls: ChatxServer, target: Target, name: str, found: list[Any]) -> types.WorkspaceEdit:
-    document = ls.workspace.get_text_document(target.uri)
-    path = ls.path_of(target.uri)
-    comment = comment_prefix(language_of(document.language_id, target.uri))
-    if name == "cite":
-        block = cite_block(found, comment, path)
-    else:
-        block = related_block(found, target.query, comment, path)
-    if not found:
-        marker = f"{comment} " if comment else ""
-        block = f"{marker}ChatX: nothing in the index relates to this.\n"
-    return types.WorkspaceEdit(changes={target.uri: [place_block(document, target, block)]})
-
-
-def place_block(document: TextDocument, target: Target, block: str) -> types.TextEdit:
-    """Insert `block` after the target's text, or in place of a typed `/command` line."""
-    comment = comment_prefix(language_of(document.language_id, target.uri))
-    lines = document.lines
-    if target.replace:
-        where = types.Range(types.Position(target.first, 0), types.Position(target.first + 1, 0))
-        if target.first + 1 >= len(lines):
-            end = len(lines[target.first])
-            where = types.Range(types.Position(target.first, 0), types.Position(target.first, end))
-            block = block.rstrip("\n")
-    elif target.last + 1 < len(lines):
-        at = types.Position(target.last + 1, 0)
-        where = types.Range(at, at)
-        block = ("\n" if comment is None else "") + block
-    else:
-        at = types.Position(target.last, len(lines[target.last].rstrip("\r\n")))
-        where = types.Range(at, at)
-        block = "\n" + ("\n" if comment is None else "") + block.rstrip("\n")
-    return types.TextEdit(where, block)
+    return search_edit(snapshot(ls, target.uri), target, name, found, ls.path_of(target.uri))
 
 
 def _search(ls: ChatxServer, query: str) -> list[Any]:
@@ -117,8 +60,7 @@ async def on_code_action(
     ls.selections[params.text_document.uri] = params.range
     if ls.daemon is None:
         return []
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    target = find_target(ls, document, params.range)
+    target = find_target(snapshot(ls, params.text_document.uri), params.range)
     if target is None or not target.query.strip():
         return []
     names = [target.command] if target.command else [c.name for c in COMMANDS]
@@ -164,38 +106,7 @@ async def on_resolve(ls: ChatxServer, action: types.CodeAction) -> types.CodeAct
 async def _redact(ls: ChatxServer, target: Target) -> types.WorkspaceEdit:
     """An edit replacing the target's text with its redacted form."""
     assert ls.daemon is not None
-    document = ls.workspace.get_text_document(target.uri)
-    where, text = redaction_target(document, target)
+    where, text = redaction_target(snapshot(ls, target.uri), target)
     daemon = ls.daemon
     redacted = await asyncio.to_thread(lambda: daemon.shield().redact(text).text)
     return types.WorkspaceEdit(changes={target.uri: [types.TextEdit(where, redacted)]})
-
-
-def redaction_target(document: TextDocument, target: Target) -> tuple[types.Range, str]:
-    """What `/redact` replaces, and the text to redact: the selection; else a typed
-    `/redact text` line (by the redacted text), or a bare `/redact` line with the paragraph
-    above it; else the cursor's paragraph."""
-    lines = document.lines
-    if target.selection:
-        l0, c0, l1, c1 = target.selection
-        where = types.Range(types.Position(l0, c0), types.Position(l1, c1))
-        return where, document.text_in_client_range(where)
-    if target.replace:
-        line = target.first
-        typed = slash_command_at(lines[line])
-        if typed and typed[1]:
-            return _line_range(document, line, line), typed[1]
-        first = paragraph_at(list(lines), line - 1)[0] if line else line
-        where = types.Range(types.Position(first, 0), types.Position(line + 1, 0))
-        if line + 1 >= len(lines):
-            where.end = _line_range(document, line, line).end
-        return where, "".join(lines[first:line])
-    where = _line_range(document, target.first, target.last)
-    return where, document.text_in_client_range(where)
-
-
-def _line_range(document: TextDocument, first: int, last: int) -> types.Range:
-    """Lines `first..last` without the last line's line break."""
-    end = len(document.lines[last].rstrip("\r\n"))
-    finish = document.position_to_client_units(ServerTextPosition(last, end))
-    return types.Range(types.Position(first, 0), finish)

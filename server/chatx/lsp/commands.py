@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chatx.index.store import Filters
-from chatx.lsp.context import ChatxServer, ProblemError
+from chatx.lsp.context import ChatxServer, ProblemError, guarded
 from chatx.lsp.lifecycle import index_with_progress
-from chatx.problems import ChatxError, ProblemCode, make_problem
+from chatx.problems import ProblemCode, make_problem
 
 REINDEX, QUERY, STATUS = "chatx.reindex", "chatx.query", "chatx.status"
-R = TypeVar("R")
 
 
 class QueryArgs(BaseModel):
@@ -58,22 +55,7 @@ def _daemon(ls: ChatxServer) -> Any:
     return ls.daemon
 
 
-def as_problems(
-    command: Callable[..., Awaitable[R]],
-) -> Callable[..., Awaitable[R]]:
-    """A failing command answers a ResponseError carrying its Problem."""
-
-    @functools.wraps(command)
-    async def run(ls: ChatxServer, *args: Any) -> R:
-        try:
-            return await command(ls, *args)
-        except ChatxError as exc:
-            raise ProblemError(exc.problem) from exc
-
-    return run
-
-
-@as_problems
+@guarded()
 async def reindex(ls: ChatxServer, *args: Any) -> list[dict[str, Any]]:
     """Index every folder now, with progress; the `chatx index --json` summary per folder."""
     daemon = _daemon(ls)
@@ -81,7 +63,7 @@ async def reindex(ls: ChatxServer, *args: Any) -> list[dict[str, Any]]:
     return [summary.model_dump(mode="json") for summary in summaries]
 
 
-@as_problems
+@guarded()
 async def query(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     """Search the index; the result is the `chatx query --json` contract."""
     daemon = _daemon(ls)
@@ -95,7 +77,7 @@ async def query(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     return dict(result.model_dump(mode="json"))
 
 
-@as_problems
+@guarded()
 async def status(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     """The `chatx status --json` contract of a folder (argument: its path; default the first)."""
     daemon = _daemon(ls)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 
 from lsprotocol import types
-from pygls.workspace import TextDocument
-from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from chatx.editing import slash_trigger
 from chatx.lsp.context import ChatxServer, guarded
+from chatx.positions import client_span, server_position
 from chatx.slash import COMMANDS
 from chatx.vocab import Term
 
@@ -56,28 +55,23 @@ def term_item(term: Term, where: types.Range, rank: int) -> types.CompletionItem
     )
 
 
-def _typed(document: TextDocument, line: int, start: int, end: int) -> types.Range:
-    """The client-unit range of what the user typed on `line` between two columns."""
-    server = ServerTextRange(ServerTextPosition(line, start), ServerTextPosition(line, end))
-    return document.range_to_client_units(server)
-
-
 @guarded(_empty)
 async def on_completion(ls: ChatxServer, params: types.CompletionParams) -> types.CompletionList:
     """Slash commands or index terms for the text before the cursor."""
     document = ls.workspace.get_text_document(params.text_document.uri)
-    position = document.position_from_client_units(params.position)
-    lines = document.lines
+    lines, encoding = document.lines, ls.workspace.position_encoding
+    position = server_position(lines, params.position, encoding)
     text = lines[position.line] if position.line < len(lines) else ""
     before = text[: position.character]
     if slash_trigger(before):
-        where = _typed(document, position.line, before.rindex("/"), position.character)
+        start = before.rindex("/")
+        where = client_span(lines, position.line, start, position.character, encoding)
         return types.CompletionList(is_incomplete=False, items=slash_items(where))
     match = _PREFIX.search(before)
     if ls.daemon is None or match is None:
         return _empty()
     limit = ls.settings.completion_limit
     terms = ls.daemon.vocab.complete(match.group(), limit + 1)
-    where = _typed(document, position.line, match.start(), position.character)
+    where = client_span(lines, position.line, match.start(), position.character, encoding)
     items = [term_item(term, where, rank) for rank, term in enumerate(terms[:limit])]
     return types.CompletionList(is_incomplete=len(terms) > limit, items=items)

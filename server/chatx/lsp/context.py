@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Generator
@@ -32,7 +33,7 @@ from chatx.config import Settings
 from chatx.daemon import Daemon
 from chatx.lsp import rpc
 from chatx.models import Problem
-from chatx.problems import ChatxError, ProblemCode, make_problem
+from chatx.problems import ChatxError, ProblemCode, jsonrpc_code, make_problem
 
 log = logging.getLogger("chatx.lsp")
 P = ParamSpec("P")
@@ -40,9 +41,11 @@ R = TypeVar("R")
 
 
 class ProblemError(JsonRpcException):
-    """A ResponseError whose `data` is an RFC 7807 Problem."""
+    """A ResponseError whose `data` is an RFC 7807 Problem; its code follows from the
+    problem's (`problems.jsonrpc_code`) unless given."""
 
-    def __init__(self, problem: Problem, code: int = rpc.INVALID_PARAMS) -> None:
+    def __init__(self, problem: Problem, code: int | None = None) -> None:
+        code = jsonrpc_code(problem.code) if code is None else code
         super().__init__(problem.detail, code, problem.model_dump(mode="json"))
 
 
@@ -174,12 +177,18 @@ class ChatxProtocol(LanguageServerProtocol):
         log.debug("request %s answered with error %s", msg_id, error.code, exc_info=error)
         self._send_response(msg_id, error=error.to_response_error())
 
+    # pygls' own executeCommand is a generator that runs the command as a separate task, which
+    # `$/cancelRequest` cannot reach. As a coroutine, the command runs in the request's own task,
+    # which pygls cancels on `$/cancelRequest` (an async handler's documented behaviour).
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    def lsp_workspace__execute_command(
+    async def lsp_workspace__execute_command(  # type: ignore[override]
         self, params: types.ExecuteCommandParams
-    ) -> Generator[Any, Any, Any]:
-        """Run a registered command; an unknown one is an INVALID_INPUT problem."""
-        if params.command not in self.fm.commands:
+    ) -> Any:
+        """Run a registered command (ChatX's are coroutines) with its JSON arguments, in this
+        request's task so that `$/cancelRequest` cancels it; an unknown one is an INVALID_INPUT
+        problem."""
+        command = self.fm.commands.get(params.command)
+        if command is None:
             known = ", ".join(sorted(self.fm.commands))
             problem = make_problem(
                 ProblemCode.INVALID_INPUT,
@@ -187,7 +196,8 @@ class ChatxProtocol(LanguageServerProtocol):
                 params.command,
             )
             raise ProblemError(problem)
-        return (yield from super().lsp_workspace__execute_command(params))
+        result = command(*(params.arguments or ()))
+        return await result if inspect.isawaitable(result) else result
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
@@ -195,14 +205,6 @@ class ChatxProtocol(LanguageServerProtocol):
         self.exit_code = 0 if self._shutdown else 1
         self.closed = True
         yield from ()
-
-    def _handle_cancel_notification(self, msg_id: MsgId) -> None:
-        """`$/cancelRequest`: pygls answers the request as cancelled but cannot stop a command
-        already running; a model call registered under the request's id is cancelled here."""
-        super()._handle_cancel_notification(msg_id)
-        task = self._server.running.pop(msg_id, None)
-        if task is not None:
-            task.cancel()
 
 
 def _is_jsonrpc(data: Any) -> bool:
@@ -244,7 +246,7 @@ class ChatxServer(LanguageServer):
         self.scans: dict[str, asyncio.Task[None]] = {}  # Policy Shield scan waiting, per document
         self.scan_state: dict[str, Any] = {}  # per document: block findings (lsp/diagnostics)
         self._lines: dict[str, tuple[str, list[str]]] = {}  # per document: its text, split
-        self.running: dict[MsgId, asyncio.Task[Any]] = {}  # model calls, by request id
+        # model calls by request id; `$/cancelRequest` cancels the request's own task instead
         self.pending_warnings: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -273,11 +275,14 @@ class ChatxServer(LanguageServer):
 
 
 def guarded(
-    default: Callable[[], object],
+    default: Callable[[], object] | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Log a failing handler with its traceback and answer `default()` instead.
+    """Keep a failing handler from failing the request or the server.
 
-    A `ChatxError` becomes a ResponseError carrying its Problem; cancellation passes through.
+    A `ChatxError` becomes a ResponseError carrying its Problem; JSON-RPC errors and
+    cancellation pass through. Anything else is logged with its traceback, then a feature
+    (hover, completion, code actions: `default` given) answers `default()` and a command
+    (no `default`) answers a ResponseError with an INTERNAL Problem.
     """
 
     def wrap(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -289,8 +294,12 @@ def guarded(
                 raise ProblemError(exc.problem) from exc
             except JsonRpcException:
                 raise
-            except Exception:
+            except Exception as exc:
                 log.exception("%s failed", handler.__name__)
+                if default is None:
+                    detail = f"{handler.__name__} failed ({type(exc).__name__}); see the log"
+                    problem = make_problem(ProblemCode.INTERNAL, detail)
+                    raise ProblemError(problem) from exc
                 return cast(R, default())
 
         return run

@@ -22,6 +22,7 @@ from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from chatx.lsp.context import ChatxServer
+from chatx.positions import client_column
 from chatx.shield import Shield
 from chatx.shield.blocks import Block, DocumentScan, batches, distance
 from chatx.shield.detectors import Finding
@@ -81,7 +82,7 @@ def to_diagnostics(
         row = min(max(0, bisect.bisect_right(starts, offset) - 1), max(0, len(lines) - 1))
         if not lines:
             return types.Position(0, 0)
-        return types.Position(row, client_column(lines[row], offset - starts[row], codec))
+        return types.Position(row, client_column(lines[row], offset - starts[row], codec.encoding))
 
     return [
         types.Diagnostic(
@@ -94,17 +95,6 @@ def to_diagnostics(
         )
         for finding in findings
     ]
-
-
-def client_column(line: str, column: int, codec: PositionCodec) -> int:
-    """Character `column` of `line` in the client's code units (as `codec` counts them,
-    without a loop over the characters)."""
-    prefix = line[:column]
-    if prefix.isascii() or codec.encoding == types.PositionEncodingKind.Utf32:
-        return len(prefix)
-    if codec.encoding == types.PositionEncodingKind.Utf8:
-        return len(prefix.encode("utf-8", "surrogatepass"))
-    return len(prefix.encode("utf-16-le", "surrogatepass")) // 2
 
 
 @dataclass

@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Sequence
 
 from lsprotocol import types
-from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from chatx.editing import Span, phrase_at
 from chatx.lsp.context import ChatxServer, guarded
+from chatx.positions import TextPosition, client_span, server_position, text_in_range
 from chatx.render import hover_markdown
 from chatx.shield.pseudonyms import token_at
 
@@ -18,7 +18,7 @@ MIN_QUERY_CHARS = 3
 
 
 def hover_query(
-    ls: ChatxServer, params: types.HoverParams, lines: Sequence[str], position: ServerTextPosition
+    ls: ChatxServer, params: types.HoverParams, lines: Sequence[str], position: TextPosition
 ) -> Span | None:
     """The selection around the cursor if the client told us of one, else the phrase under it
     (`lines` are the document's, `position` the cursor's in server units)."""
@@ -28,8 +28,8 @@ def hover_query(
         start = (selection.start.line, selection.start.character)
         end = (selection.end.line, selection.end.character)
         if start <= cursor <= end:
-            document = ls.workspace.get_text_document(params.text_document.uri)
-            text = " ".join(document.text_in_client_range(selection).split())
+            selected = text_in_range(lines, selection, ls.workspace.position_encoding)
+            text = " ".join(selected.split())
             if text:
                 return Span(text, start[0], start[1], end[1])
     span = phrase_at(list(lines), position.line, position.character)
@@ -39,7 +39,7 @@ def hover_query(
 
 
 async def pseudonym_hover(
-    ls: ChatxServer, params: types.HoverParams, lines: Sequence[str], position: ServerTextPosition
+    ls: ChatxServer, params: types.HoverParams, lines: Sequence[str], position: TextPosition
 ) -> types.Hover | None:
     """What the pseudonym under the cursor replaced, if this machine redacted it."""
     assert ls.daemon is not None
@@ -55,13 +55,7 @@ async def pseudonym_hover(
         return None
     kind, value = revealed
     text = f"`{token}` → **{value}** ({kind})\n\n_ChatX Policy Shield: local mapping, never sent._"
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    where = document.position_codec.range_to_client_units(
-        lines,
-        ServerTextRange(
-            ServerTextPosition(position.line, start), ServerTextPosition(position.line, end)
-        ),
-    )
+    where = client_span(lines, position.line, start, end, ls.workspace.position_encoding)
     return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), where)
 
 
@@ -73,7 +67,7 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
         return None
     document = ls.workspace.get_text_document(params.text_document.uri)
     lines = ls.lines_of(document)
-    position = document.position_codec.position_from_client_units(lines, params.position)
+    position = server_position(lines, params.position, ls.workspace.position_encoding)
     if (revealed := await pseudonym_hover(ls, params, lines, position)) is not None:
         return revealed
     if ls.settings.hover_results == 0:

@@ -20,9 +20,9 @@ from pygls.protocol import default_converter
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, MsgId
 
 from chatx.models import Problem
-from chatx.problems import ProblemCode, make_problem
+from chatx.problems import INVALID_PARAMS, ProblemCode, make_problem
 
-INVALID_REQUEST, INVALID_PARAMS, PARSE_ERROR = -32600, -32602, -32700
+INVALID_REQUEST, PARSE_ERROR = -32600, -32700
 
 
 class NotAListError(TypeError):

@@ -95,6 +95,31 @@ else
   check(false, "code action carries an edit")
 end
 
+-- /related on a last line that starts with an emoji (2 UTF-16 units): the block goes after
+-- the whole line, not before its last character
+local emoji = "😀 how do we roll back a failed deploy?"
+vim.api.nvim_buf_set_lines(buf, -1, -1, false, { "", emoji })
+local at = vim.api.nvim_buf_line_count(buf) - 1
+actions = request("textDocument/codeAction", {
+  textDocument = { uri = vim.uri_from_bufnr(buf) },
+  range = { start = { line = at, character = 2 }, ["end"] = { line = at, character = 2 } },
+  context = { diagnostics = {} },
+}) or {}
+related = nil
+for _, action in ipairs(actions) do
+  if action.title:find("^/related") then related = action end
+end
+if related and not related.edit then related = request("codeAction/resolve", related) end
+if related and related.edit then
+  vim.lsp.util.apply_workspace_edit(related.edit, client.offset_encoding)
+  local lines = vim.api.nvim_buf_get_lines(buf, at, at + 2, false)
+  check(lines[1] == emoji, "emoji line kept whole: " .. tostring(lines[1]))
+  check((lines[2] or ""):find("^# Related %(ChatX%)") ~= nil,
+    "block after the emoji line: " .. tostring(lines[2]))
+else
+  check(false, "code action on the emoji line carries an edit")
+end
+
 -- save a new file: its text shows in hover; delete it: its citation disappears
 local probe = ws .. "/probe.md"
 local f = io.open(probe, "w"); f:write("flamingo\n"); f:close()
