@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from chatx import __version__
+from chatx.actions import DEFAULT_TONE, MODEL_ACTIONS, SPECS
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
 if TYPE_CHECKING:
@@ -29,16 +30,6 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from exc
-
-
-ACTION_HELP = {
-    "ask": "answer a question from the index, with citations",
-    "summarize": "summarise a thread or document section",
-    "reply": "draft a reply to a chat message",
-    "plan-slice": "a short plan with risks and a test checklist",
-    "tdd-loop": "failing tests first for some code (prints the test file)",
-    "security-review": "check text or code for secrets, personal data, unsafe shell/network use",
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,10 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preflight.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    for action, about in ACTION_HELP.items():
-        command = sub.add_parser(action, help=about)
+    for spec in (spec for spec in SPECS if spec.model):
+        command = sub.add_parser(spec.name, help=spec.help)
         command.add_argument(
-            "text", help="the question" if action == "ask" else "the text, a file, or - for stdin"
+            "text",
+            help="the question" if spec.name == "ask" else "the text, a file, or - for stdin",
         )
         command.add_argument("--workspace", type=Path, default=Path("."))
         command.add_argument("--backend", choices=["auto", "local", "cloud"])
@@ -111,8 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--allow-cloud", action="store_true", default=None, help="let this call use Claude"
         )
         command.add_argument("--json", action="store_true")
-        if action == "reply":
-            command.add_argument("--tone", default="friendly and concise")
+        for option, default in spec.options.items():
+            command.add_argument(f"--{option}", default=default)
+        if spec.name == "reply":
             command.add_argument("--before", default="", help="the earlier turns (text or file)")
 
     ledger = sub.add_parser("ledger", help="summarise the token ledger of model calls")
@@ -149,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "preflight": _preflight,
         "serve": _serve,
         "ledger": _ledger,
-        **dict.fromkeys(ACTION_HELP, _action),
+        **dict.fromkeys(MODEL_ACTIONS, _action),
     }
     try:
         return handlers[args.command](args)
@@ -347,9 +340,7 @@ def _action(args: argparse.Namespace) -> int:
     workspace = _workspace(args.workspace)
     text, path = (args.text, None) if args.command == "ask" else _text_arg(args.text, workspace)
     before = _text_arg(args.before, workspace)[0] if getattr(args, "before", "") else ""
-    request = ActionInput(
-        args.command, text, path, before, getattr(args, "tone", "friendly and concise")
-    )
+    request = ActionInput(args.command, text, path, before, getattr(args, "tone", DEFAULT_TONE))
     assistant = workspace_assistant(workspace, load_settings(workspace))
 
     async def run() -> object:

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from chatx.actions import HEAVY_ACTIONS
+
 log = logging.getLogger(__name__)
 
 
@@ -172,7 +174,7 @@ class Settings(BaseModel):
         "claude-opus-5-5", alias="heavyModel", description="Claude model for heavy reasoning."
     )
     heavy_actions: list[str] = Field(
-        default_factory=lambda: ["plan-slice", "tdd-loop", "security-review"],
+        default_factory=lambda: list(HEAVY_ACTIONS),
         alias="heavyActions",
         description="Actions that go to the heavy cloud model when the cloud is allowed.",
     )

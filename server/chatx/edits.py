@@ -11,15 +11,14 @@ from typing import Any
 
 from lsprotocol import types
 
+from chatx.actions import BY_NAME, DEFAULT_TONE, WHOLE_FILE
 from chatx.assistant import ActionInput
 from chatx.editing import comment_prefix, language_of, paragraph_at, slash_command_at
 from chatx.models import ActionResult
 from chatx.positions import UTF16, line_end, text_in_range
 from chatx.render import action_block, cite_block, related_block
-from chatx.slash import BY_NAME
 
 BEFORE_LINES = 20  # turns above a message that /reply reads
-WHOLE_FILE = {"plan-slice", "tdd-loop", "security-review"}  # a bare command line: the file
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,7 @@ def action_input(document: Document, target: Target, name: str, path: str | None
     plan, tests and review on a bare command line) the whole file; `path` is the document's
     workspace-relative path."""
     lines = document.lines
-    tone = "friendly and concise"
+    tone = DEFAULT_TONE
     typed = slash_command_at(lines[target.first]) if target.replace else None
     if name == "reply" and typed:
         tone = typed[1] or tone  # `/reply brief`: the tone; the message is the paragraph above

@@ -8,10 +8,10 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from chatx.slash import COMMANDS
+from chatx.actions import SPECS
 from tests.lsp.helpers import CONFIG, apply_edits, open_doc, start_session
 
-SLASH = [f"/{c.name}" for c in COMMANDS]
+SLASH = [f"/{c.name}" for c in SPECS]
 
 
 @pytest_lsp.fixture(config=CONFIG, params=["visual-studio-code", "emacs"])

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from chatx.actions import BY_NAME, DEFAULT_TONE, MODEL_ACTIONS
 from chatx.assistant.review import Issue, review
 from chatx.assistant.templates import PromptTemplate, template
 from chatx.config import Settings
@@ -31,10 +32,8 @@ from chatx.shield import Shield
 from chatx.shield.gate import outbound
 from chatx.tasks import RetryPolicy, TaskRunner
 
-ACTIONS = ("ask", "summarize", "reply", "plan-slice", "tdd-loop", "security-review")
+ACTIONS = MODEL_ACTIONS
 SCHEMA_VERSION = "1"  # of the cached response shape; the template version is added to it
-SOURCES = {"ask": 6}
-DEFAULT_SOURCES = 4
 LOW_CONFIDENCE = 0.7  # below it, a kept local answer comes with the cited passages
 CONTEXT_CHARS = 6000  # prompt budget for the cited sources
 START_HINT = (
@@ -58,7 +57,7 @@ class ActionInput:
     text: str
     path: str | None = None  # workspace-relative file of the selection
     before: str = ""  # the turns before the selected message (/reply)
-    tone: str = "friendly and concise"
+    tone: str = DEFAULT_TONE
     first_line: int = 1  # 1-based line of the selection in its file
 
 
@@ -134,7 +133,7 @@ class Assistant:
         if request.action == "security-review":
             shield = await asyncio.to_thread(self.shield)
             issues = review(request.text, shield, request.first_line)
-        prompt_template = template(request.action)
+        prompt_template = template(BY_NAME[request.action].prompt or request.action)
         system, prompt = _render(prompt_template, request, found, issues)
 
         local, local_why = await self.backends.local()
@@ -163,7 +162,7 @@ class Assistant:
     def _retrieve(self, request: ActionInput) -> list[Found]:
         query = request.text if request.action != "reply" else f"{request.before}\n{request.text}"
         try:
-            return self.search(query[-2000:], SOURCES.get(request.action, DEFAULT_SOURCES))
+            return self.search(query[-2000:], BY_NAME[request.action].sources)
         except ChatxError as exc:
             if request.action == "ask" or exc.problem.code != ProblemCode.NOT_INDEXED:
                 raise

@@ -16,9 +16,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chatx.actions import HEAVY_ACTIONS
 from chatx.llm.base import degenerate
 
-HEAVY_ACTIONS = frozenset({"plan-slice", "tdd-loop", "security-review"})
 Preference = Literal["auto", "local", "cloud"]
 Target = Literal["local", "cloud", "none"]
 
@@ -31,7 +31,7 @@ class Policy:
     low: float = 0.62
     high: float = 0.78
     max_files: int = 8
-    heavy: frozenset[str] = HEAVY_ACTIONS
+    heavy: frozenset[str] = frozenset(HEAVY_ACTIONS)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from typing import Any
 
 from lsprotocol import types
 
+from chatx.actions import BY_NAME, SPECS
 from chatx.edits import Document, Target, find_target, redaction_target, search_edit
 from chatx.lsp.context import ChatxServer, guarded
-from chatx.slash import BY_NAME, COMMANDS
 
 ACTION = "chatx.action"  # the command that runs a model-backed action (lsp/actions.py)
 
-RELATED_RESULTS = 5
+RELATED_RESULTS = BY_NAME["related"].sources  # one search serves /related and /cite
 
 
 def snapshot(ls: ChatxServer, uri: str) -> Document:
@@ -63,7 +63,7 @@ async def on_code_action(
     target = find_target(snapshot(ls, params.text_document.uri), params.range)
     if target is None or not target.query.strip():
         return []
-    names = [target.command] if target.command else [c.name for c in COMMANDS]
+    names = [target.command] if target.command else [spec.name for spec in SPECS]
     lazy = _resolvable(ls)
     searches = [n for n in names if n in ("related", "cite")]
     found = None if lazy or not searches else await asyncio.to_thread(_search, ls, target.query)

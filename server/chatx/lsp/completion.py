@@ -1,6 +1,6 @@
 """textDocument/completion: slash commands after `/`, else participants and indexed terms.
 
-Everything comes from memory (the vocabulary and the command table); no model, no search.
+Everything comes from memory (the vocabulary and the action table); no model, no search.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import re
 
 from lsprotocol import types
 
+from chatx.actions import SPECS
 from chatx.editing import slash_trigger
 from chatx.lsp.context import ChatxServer, guarded
 from chatx.positions import client_span, server_position
-from chatx.slash import COMMANDS
 from chatx.vocab import Term
 
 TRIGGERS = ["/"]
@@ -39,7 +39,7 @@ def slash_items(where: types.Range) -> list[types.CompletionItem]:
             text_edit=types.TextEdit(where, f"/{command.name} "),
             sort_text=f"0{index}",
         )
-        for index, command in enumerate(COMMANDS)
+        for index, command in enumerate(SPECS)
     ]
 
 

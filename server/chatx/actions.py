@@ -1,0 +1,132 @@
+"""Every slash action, declared once: the CLI subcommands, the editor's code actions and
+completion items, the assistant and the router's rules all read this table.
+
+Adding an action is one entry here plus one prompt file `assistant/prompts/<prompt>.v1.txt`
+(for an action that runs a model). No LSP or CLI imports: this module is pure data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+DEFAULT_TONE = "friendly and concise"  # of a drafted /reply
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One slash action and everything that varies per action."""
+
+    name: str  # `/name` in the editor, `chatx name` on the command line
+    title: str  # the completion item's detail and the code action's title
+    doc: str  # the completion item's Markdown documentation
+    help: str = ""  # the `chatx <name>` subcommand's help (the model actions)
+    model: bool = False  # runs a model (in the background, with progress)
+    heavy: bool = False  # goes to the heavy cloud model by default (the `heavyActions` default)
+    whole_file: bool = False  # a bare `/name` line reads the whole file
+    sources: int = 0  # how many indexed passages it retrieves and cites
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    prompt: str | None = None  # template `assistant/prompts/<prompt>.v<N>.txt` (newest N)
+
+
+_ROUTE = (
+    " Runs on the local model first (Ollama, else the embedded Gemma); Claude only when "
+    "`allowCloud` is on and the Policy Shield preflight passes. The inserted block names the "
+    "route taken and why."
+)
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "related",
+        "Insert related passages",
+        "Search the workspace index for the selection (or the cursor's paragraph, or the text "
+        "after `/related`) and insert the top passages, each with its `path:line` citation, "
+        "date and participants. Retrieval only: no model is called.",
+        sources=5,
+    ),
+    ActionSpec(
+        "cite",
+        "Insert citations",
+        "Like `/related`, but inserts only the `path:line` citations of the top passages.",
+        sources=5,
+    ),
+    ActionSpec(
+        "redact",
+        "Redact personal data and secrets",
+        "Replace the selection (or the cursor's paragraph, or the text after `/redact`) with "
+        "what the Policy Shield would send: names as `CN_…`, yours as `ME`, e-mails, numbers, "
+        "addresses and keys as `⟦TKN:kind:…⟧`. Hover a token to see what it stands for; the "
+        "mapping stays on this machine.",
+    ),
+    ActionSpec(
+        "ask",
+        "Answer from the index",
+        "Answer the question in the selection (or after `/ask`) from the indexed chats and "
+        "docs, with `path:line` sources." + _ROUTE,
+        help="answer a question from the index, with citations",
+        model=True,
+        sources=6,
+        prompt="ask",
+    ),
+    ActionSpec(
+        "summarize",
+        "Summarise the selection",
+        "Summarise the selected thread or document section: decisions, open questions, "
+        "owners." + _ROUTE,
+        help="summarise a thread or document section",
+        model=True,
+        sources=4,
+        prompt="summarize",
+    ),
+    ActionSpec(
+        "reply",
+        "Draft a reply",
+        "Draft a reply to the selected chat message, grounded in the turns above it (tone: "
+        f"the text after `/reply`, default {DEFAULT_TONE})." + _ROUTE,
+        help="draft a reply to a chat message",
+        model=True,
+        sources=4,
+        options=MappingProxyType({"tone": DEFAULT_TONE}),
+        prompt="reply",
+    ),
+    ActionSpec(
+        "plan-slice",
+        "Plan a thin slice",
+        "A short technical plan for the selection or the open file: steps, risks and a test "
+        "checklist." + _ROUTE,
+        help="a short plan with risks and a test checklist",
+        model=True,
+        heavy=True,
+        whole_file=True,
+        sources=4,
+        prompt="plan-slice",
+    ),
+    ActionSpec(
+        "tdd-loop",
+        "Write failing tests first",
+        "Failing tests for the selected code, as a new test file (`tests/test_<module>.py`)."
+        + _ROUTE,
+        help="failing tests first for some code (prints the test file)",
+        model=True,
+        heavy=True,
+        whole_file=True,
+        sources=4,
+        prompt="tdd-loop",
+    ),
+    ActionSpec(
+        "security-review",
+        "Security review",
+        "Check the selection for secrets, personal data, unsafe shell or network use; the "
+        "automatic findings come first, the model adds to them." + _ROUTE,
+        help="check text or code for secrets, personal data, unsafe shell/network use",
+        model=True,
+        heavy=True,
+        whole_file=True,
+        sources=4,
+        prompt="security-review",
+    ),
+)
+BY_NAME: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in SPECS})
+MODEL_ACTIONS: tuple[str, ...] = tuple(spec.name for spec in SPECS if spec.model)
+HEAVY_ACTIONS: tuple[str, ...] = tuple(spec.name for spec in SPECS if spec.heavy)
+WHOLE_FILE: frozenset[str] = frozenset(spec.name for spec in SPECS if spec.whole_file)
