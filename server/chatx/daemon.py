@@ -23,11 +23,10 @@ from chatx.index.indexer import Indexer, pipeline_id, state_dir
 from chatx.index.lance import LanceStore
 from chatx.index.search import SearchService, to_citation
 from chatx.index.status import workspace_status
-from chatx.index.store import Filters
+from chatx.index.store import Filters, Found
 from chatx.llm.ledger import Ledger
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
-from chatx.render import Found
 from chatx.shield import Shield, people_from
 from chatx.shield.persons import unlisted_names
 from chatx.shield.sources import local_shield

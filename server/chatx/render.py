@@ -3,53 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from chatx.index.search import snippet
-from chatx.index.store import Hit
+from chatx.index.store import Found
 from chatx.models import ActionResult, QueryCitation
-
-
-@dataclass(frozen=True)
-class Found:
-    """A search hit and the workspace folder it belongs to."""
-
-    hit: Hit
-    root: Path
-
-    @property
-    def path(self) -> Path:
-        """Absolute path of the cited file."""
-        return self.root / self.hit.source
-
-    @property
-    def location(self) -> str:
-        """`source:line` or `source:first-last`."""
-        hit = self.hit
-        lines = (
-            f"{hit.line_start}"
-            if hit.line_end <= hit.line_start
-            else (f"{hit.line_start}-{hit.line_end}")
-        )
-        return f"{hit.source}:{lines}"
-
-    def uri(self) -> str:
-        """A `file://` URI that opens the cited line."""
-        return f"{self.path.as_uri()}#L{self.hit.line_start}"
-
-    def context(self) -> str:
-        """Kind, date range and participants, as one short line."""
-        hit = self.hit
-        parts = [hit.kind]
-        if hit.date_start:
-            day = hit.date_start[:10]
-            end = (hit.date_end or hit.date_start)[:10]
-            parts.append(day if end == day else f"{day} – {end}")
-        if hit.participants:
-            people = ", ".join(hit.participants[:4])
-            parts.append(people + (" …" if len(hit.participants) > 4 else ""))
-        return " · ".join(parts)
 
 
 def hover_markdown(found: list[Found], query: str) -> str:

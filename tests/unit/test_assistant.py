@@ -15,10 +15,10 @@ from chatx.assistant import ActionInput, Assistant
 from chatx.config import Settings
 from chatx.index.indexer import Indexer, state_dir
 from chatx.index.search import SearchService
+from chatx.index.store import Found
 from chatx.llm.ledger import Ledger, summarise
 from chatx.llm.registry import Backends
 from chatx.problems import ChatxError
-from chatx.render import Found
 from chatx.shield import Shield
 from chatx.shield.sources import workspace_people
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from chatx.llm.base import AuthError, RateLimitedError
-from chatx.tasks import RetryPolicy, TaskRunner
+from chatx.llm.tasks import RetryPolicy, TaskRunner
 
 FAST = RetryPolicy(attempts=4, initial_s=0.01, max_s=0.05, jitter_s=0.01, timeout_s=5)
 

@@ -21,16 +21,16 @@ from chatx.assistant.review import Issue, review
 from chatx.assistant.templates import PromptTemplate, template
 from chatx.config import Settings
 from chatx.index.search import to_citation
+from chatx.index.store import Found
 from chatx.llm.base import Backend, BackendError, BackendTimeoutError, Generation, Request
 from chatx.llm.ledger import Cached, Ledger, cache_key, digest
 from chatx.llm.registry import Backends
 from chatx.llm.router import Plan, Policy, Preference, Router, Situation, local_confidence
+from chatx.llm.tasks import RetryPolicy, TaskRunner
 from chatx.models import ActionResult, FileEdit, LedgerEntry, QueryCitation, Route
 from chatx.problems import ChatxError, ProblemCode
-from chatx.render import Found
 from chatx.shield import Shield
 from chatx.shield.gate import outbound
-from chatx.tasks import RetryPolicy, TaskRunner
 
 ACTIONS = MODEL_ACTIONS
 SCHEMA_VERSION = "1"  # of the cached response shape; the template version is added to it

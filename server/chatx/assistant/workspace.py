@@ -9,8 +9,8 @@ from chatx.assistant.service import Assistant
 from chatx.config import Settings
 from chatx.index.indexer import state_dir
 from chatx.index.search import SearchService
+from chatx.index.store import Found
 from chatx.llm.ledger import Ledger
-from chatx.render import Found
 from chatx.shield import Shield
 from chatx.shield.sources import local_shield, workspace_people
 
