@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -77,19 +78,27 @@ class Message(_Model):
     @field_validator("timestamp")
     @classmethod
     def _in_range(cls, value: datetime | None) -> datetime | None:
-        """A time that cannot be expressed in UTC (year 9999 west of Greenwich) is unknown."""
-        if value is not None and value.tzinfo is not None:
-            try:
-                value.astimezone(UTC)
-            except (OverflowError, ValueError):
-                return None
-        return value
+        return in_utc_range(value)
+
+
+def in_utc_range(moment: datetime | None) -> datetime | None:
+    """`moment`, or None when it cannot be expressed in UTC (year 9999 west of Greenwich):
+    such a time is unknown."""
+    if moment is not None and moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)
+        except (OverflowError, ValueError, OSError):
+            return None
+    return moment
+
+
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # a UTF-16 surrogate, paired or not
 
 
 def repair_text(text: str) -> str:
     """`text` with lone surrogates (from JSON escapes like `\\ud800`) replaced by U+FFFD; a
     valid surrogate pair becomes its character."""
-    if not any("\ud800" <= c <= "\udfff" for c in text):
+    if not SURROGATE.search(text):
         return text
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 

@@ -20,15 +20,14 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import platformdirs
 
+from chatx.chunking import MAX_CHARS_PER_TOKEN
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 log = logging.getLogger(__name__)
 
 Runtime = Literal["onnx-int8", "onnx", "torch"]
 MODEL_NAME = "all-MiniLM-L6-v2"
 EXPORT_VERSION = 2
-# A chunk is cut at this many characters per token of budget, even where the tokenizer sees
-# few tokens (a run without spaces is one [UNK] token however long it is).
-MAX_CHARS_PER_TOKEN = 12
 SPLIT_WINDOW = 65_536  # characters tokenized at once when a text is split
 
 

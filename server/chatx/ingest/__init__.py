@@ -11,7 +11,8 @@ from pathlib import Path
 from chatx.ingest import chatgpt, claude_ai, claude_code, docs, whatsapp
 from chatx.ingest.common import Extracted, Section, as_list
 from chatx.ingest.jsonpos import PositionedJSON, loads
-from chatx.ingest.textio import decode_bytes, repair_surrogates, split_lines
+from chatx.ingest.textio import decode_bytes, split_lines
+from chatx.models import repair_text
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
 __all__ = ["FORMATS", "Extracted", "Section", "extract", "extract_text", "read_source"]
@@ -70,7 +71,7 @@ def extract_text(
         raise ChatxError.of(ProblemCode.INVALID_INPUT, "empty file", source)
     if fmt not in FORMATS:
         raise ChatxError.of(ProblemCode.INVALID_INPUT, f"unknown format '{fmt}'", source)
-    source_text = _Source(repair_surrogates(text), source, zone)
+    source_text = _Source(repair_text(text), source, zone)
     if fmt == "auto":
         fmt = _detect(source_text, suffix)
     result = _PARSERS[fmt](source_text)

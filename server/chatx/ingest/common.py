@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ParamSpec, TypeVar
 
-from chatx.models import Message, Problem
+from chatx.models import Message, Problem, in_utc_range
 from chatx.problems import ProblemCode, make_problem
 
 log = logging.getLogger(__name__)
@@ -27,17 +27,6 @@ def stable_id(*parts: object) -> str:
     return hashlib.sha1(joined.encode("utf-8", "replace"), usedforsecurity=False).hexdigest()[:16]
 
 
-def in_range(moment: datetime | None) -> datetime | None:
-    """`moment`, or None when it cannot be expressed in UTC (year 9999 west of Greenwich)."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    try:
-        moment.astimezone(UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
-    return moment
-
-
 def localize(naive: datetime, zone: tzinfo | None) -> datetime | None:
     """Read a zone-less export time in the configured zone, or the machine's when unset.
 
@@ -47,7 +36,7 @@ def localize(naive: datetime, zone: tzinfo | None) -> datetime | None:
         local = naive.replace(tzinfo=zone) if zone is not None else naive.astimezone()
     except (OverflowError, ValueError, OSError):
         return None
-    return in_range(local)
+    return in_utc_range(local)
 
 
 def from_epoch(value: object) -> datetime | None:
@@ -69,7 +58,7 @@ def from_iso(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return in_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    return in_utc_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
 
 def as_dict(value: object) -> dict[str, Any]:

@@ -16,13 +16,12 @@ from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 from chatx.ingest.textio import line_starts
-from chatx.models import Problem, repair_text
+from chatx.models import SURROGATE, Problem, repair_text
 from chatx.problems import ProblemCode, make_problem
 
 MAX_DEPTH = 100
 """Deepest nesting kept; real exports stay under 20 levels, and Python's parser recurses."""
 
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
@@ -52,13 +51,13 @@ def repair_strings(value: Any) -> Any:
     """`value` with every string in it (keys too) free of lone surrogates, repaired in place
     so that object identities (and so `line_of`) are kept."""
     if isinstance(value, str):
-        return _repair(value)
+        return repair_text(value)
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if any(_SURROGATE.search(key) for key in item):
-                pairs = [(_repair(key), val) for key, val in item.items()]
+            if any(SURROGATE.search(key) for key in item):
+                pairs = [(repair_text(key), val) for key, val in item.items()]
                 item.clear()
                 item.update(pairs)
             keys: Any = list(item)
@@ -69,14 +68,10 @@ def repair_strings(value: Any) -> Any:
         for key in keys:
             child = item[key]
             if isinstance(child, str):
-                item[key] = _repair(child)
+                item[key] = repair_text(child)
             elif isinstance(child, dict | list):
                 stack.append(child)
     return value
-
-
-def _repair(text: str) -> str:
-    return repair_text(text) if _SURROGATE.search(text) else text
 
 
 class PositionedJSON:

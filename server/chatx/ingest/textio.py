@@ -6,7 +6,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from chatx.models import Problem, repair_text
+from chatx.models import Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
 _BOMS = (
@@ -20,7 +20,6 @@ _SAMPLE = 8192
 _SHOWN_LINES = 10
 
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # C0 controls that text does not contain: all but \t \n \v \f \r and ESC (colour codes in logs)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
@@ -111,11 +110,6 @@ def binary_kind(data: bytes) -> str | None:
         if pattern.match(data):
             return kind
     return _not_text(data[:_SAMPLE].decode("utf-8", "replace"))
-
-
-def repair_surrogates(text: str) -> str:
-    """`text` with lone surrogates replaced by U+FFFD (valid pairs joined)."""
-    return repair_text(text) if _SURROGATE.search(text) else text
 
 
 def _not_text(sample: str) -> str | None:
