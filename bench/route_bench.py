@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chatx.assistant import ActionInput, Assistant
 from chatx.config import Settings
-from chatx.index.store import Hit
+from chatx.index.store import Found, Hit
 from chatx.llm.base import Backend, Capabilities, Generation, Request
 from chatx.llm.ledger import Ledger
 from chatx.llm.llamacpp import LlamaCppBackend, installed
+from chatx.llm.registry import Backends
 from chatx.llm.router import grounded_confidence
-from chatx.render import Found
 from chatx.shield import People, Shield
 from common import line, percentiles
 from synth import NAMES, message_text
@@ -73,20 +73,19 @@ def hits(tokens: int, seed: int = 3) -> list[Found]:
     return found
 
 
-def assistant(found: list[Found], folder: Path, **settings: object) -> Assistant:
+def assistant(
+    found: list[Found], folder: Path, local: Backend | None = None, **settings: object
+) -> Assistant:
     config = Settings.model_validate(settings)
     shield = functools.cache(lambda: Shield.local(People()))
-    return Assistant(config, lambda query, k: found[:k], shield, Ledger(folder))
+    backends = Backends.from_settings(config)
+    if local is not None:
+        backends = Backends(config, [local], backends.light, backends.heavy)
+    return Assistant(config, lambda query, k: found[:k], shield, Ledger(folder), backends)
 
 
 async def overhead(requests: int, folder: Path) -> None:
-    helper = assistant(hits(800), folder)
-    instant = InstantBackend()
-
-    async def local() -> tuple[Backend | None, str]:
-        return instant, "instant"
-
-    helper.backends.local = local  # type: ignore[method-assign]
+    helper = assistant(hits(800), folder, InstantBackend())
     samples, cached = [], []
     for number in range(requests):
         question = f"how do we roll back deploy {number}?"
@@ -133,9 +132,7 @@ async def embedded(folder: Path, rounds: int) -> None:
         target="<= 4 s",
     )
 
-    helper = assistant(found, folder, localBackend="llamacpp", maxOutputTokens=128)
-    helper.backends.llamacpp = gemma
-    helper.backends.local = _fixed(gemma)  # type: ignore[method-assign]
+    helper = assistant(found, folder, gemma, localBackend="llamacpp", maxOutputTokens=128)
     timings = []
     for number in range(rounds):
         started = time.perf_counter()
@@ -164,13 +161,6 @@ async def embedded(folder: Path, rounds: int) -> None:
         logprob = generation.mean_probability() or 0.0
         fallback = grounded_confidence(generation.text, context)
         print(f"  {question:<32} logprob {logprob:.2f}  grounded {fallback:.2f}")
-
-
-def _fixed(backend: Backend):  # type: ignore[no-untyped-def]
-    async def local() -> tuple[Backend | None, str]:
-        return backend, "the embedded Gemma"
-
-    return local
 
 
 def main() -> None:

@@ -26,6 +26,10 @@ class ActionSpec:
     heavy: bool = False  # goes to the heavy cloud model by default (the `heavyActions` default)
     whole_file: bool = False  # a bare `/name` line reads the whole file
     sources: int = 0  # how many indexed passages it retrieves and cites
+    turns_before: bool = False  # the turns before the selection join its search (/reply)
+    needs_index: bool = False  # nothing to work on without an index (else the selection alone)
+    one_line: bool = False  # a one-line answer: a base model is stopped at the line's end
+    hedged: bool = False  # an uncertain local answer is followed by the cited passages
     options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     prompt: str | None = None  # template `assistant/prompts/<prompt>.v<N>.txt` (newest N)
 
@@ -66,6 +70,9 @@ SPECS: tuple[ActionSpec, ...] = (
         help="answer a question from the index, with citations",
         model=True,
         sources=6,
+        needs_index=True,
+        one_line=True,
+        hedged=True,
         prompt="ask",
     ),
     ActionSpec(
@@ -76,6 +83,7 @@ SPECS: tuple[ActionSpec, ...] = (
         help="summarise a thread or document section",
         model=True,
         sources=4,
+        hedged=True,
         prompt="summarize",
     ),
     ActionSpec(
@@ -86,6 +94,9 @@ SPECS: tuple[ActionSpec, ...] = (
         help="draft a reply to a chat message",
         model=True,
         sources=4,
+        turns_before=True,
+        one_line=True,
+        hedged=True,
         options=MappingProxyType({"tone": DEFAULT_TONE}),
         prompt="reply",
     ),

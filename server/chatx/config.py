@@ -234,6 +234,9 @@ class Settings(BaseModel):
             return None
 
 
+DEFAULTS = Settings.model_validate({})  # every default, to read and never restate
+
+
 def _file_settings(workspace: Path) -> dict[str, Any]:
     for name, section in (("chatx.toml", None), ("pyproject.toml", ("tool", "chatx"))):
         path = workspace / name

@@ -14,8 +14,8 @@ from tests.standins.anthropic_standin import AnthropicStandIn
 from tests.standins.ollama_standin import OllamaStandIn
 
 from chatx.config import Settings
-from chatx.shield import Shield
-from chatx.shield.sources import workspace_people
+from chatx.index.status import workspace_participants
+from chatx.shield import Shield, people_from
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
@@ -65,7 +65,8 @@ def test_ask_json_contract_through_ollama(indexed: Path, ollama: OllamaStandIn) 
 
 def test_cloud_requires_allow_cloud_then_sends_only_redacted_text(indexed: Path) -> None:
     settings = Settings()
-    shield = Shield.local(workspace_people(indexed, settings), settings.shield_regions)
+    people = people_from(workspace_participants(indexed), settings.shield_names, settings.shield_me)
+    shield = Shield.local(people, settings.shield_regions)
     scan = lambda text: [f.kind for f in shield.scan(text)]  # noqa: E731
     forbidden = ("Marco", "Priya", "Aiko")
     with AnthropicStandIn("Use helm rollback [1].", scan=scan, forbidden=forbidden) as claude:

@@ -79,7 +79,7 @@ def test_every_action_is_a_completion_item_with_its_title_and_doc() -> None:
 @pytest.mark.parametrize("name", MODEL)
 def test_heavy_actions_route_as_before(name: str) -> None:
     situation = Situation(name, 900, 2, 4096, 800, None)
-    plan = Router().plan(situation)
+    plan = Router(Policy.of(Settings())).plan(situation)
     heavy = name in HEAVY
     assert (plan.heavy, plan.target) == (heavy, "cloud" if heavy else "local")
     assert BY_NAME[name].heavy is heavy
@@ -87,7 +87,7 @@ def test_heavy_actions_route_as_before(name: str) -> None:
 
 def test_heavy_actions_default_setting_comes_from_the_table() -> None:
     assert Settings().heavy_actions == ["plan-slice", "tdd-loop", "security-review"]
-    assert Policy().heavy == frozenset(HEAVY)
+    assert Policy.of(Settings()).heavy == frozenset(HEAVY)
 
 
 @pytest.mark.parametrize("name", MODEL)

@@ -15,12 +15,12 @@ from chatx.assistant import ActionInput, Assistant
 from chatx.config import Settings
 from chatx.index.indexer import Indexer, state_dir
 from chatx.index.search import SearchService
+from chatx.index.status import workspace_participants
 from chatx.index.store import Found
 from chatx.llm.ledger import Ledger, summarise
 from chatx.llm.registry import Backends
 from chatx.problems import ChatxError
-from chatx.shield import Shield
-from chatx.shield.sources import workspace_people
+from chatx.shield import Shield, people_from
 
 QUESTION = "how do we roll back a failed deploy? ask priya@orders.example if unsure"
 RAW = ("Marco", "Priya", "Aiko", "priya@orders.example")
@@ -49,7 +49,9 @@ def claude(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Anthropic
 
 
 def _shield(workspace: Path, settings: Settings) -> Shield:
-    return Shield.local(workspace_people(workspace, settings), settings.shield_regions)
+    participants = workspace_participants(workspace)
+    people = people_from(participants, settings.shield_names, settings.shield_me)
+    return Shield.local(people, settings.shield_regions)
 
 
 def assistant(workspace: Path, embedder, **settings: object) -> Assistant:  # type: ignore[no-untyped-def]
@@ -207,12 +209,17 @@ async def test_remote_models_forbid_never_contacts_the_host(
 async def test_remote_models_forbid_falls_back_to_the_embedded_model(
     ollama: OllamaStandIn, elsewhere: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    backends = Backends(
+    backends = Backends.from_settings(
         Settings.model_validate({"ollamaHost": ollama.url, "remoteModels": "forbid"})
     )
-    monkeypatch.setattr(backends.llamacpp, "probe", lambda: None)
+    ollama_backend, embedded = backends.local_backends
+
+    async def ready() -> None:
+        return None
+
+    monkeypatch.setattr(embedded, "probe", ready)
     backend, note = await backends.local()
-    assert backend is backends.llamacpp
+    assert (ollama_backend.name, backend) == ("ollama", embedded)
     assert note == (
         "ollama at 127.0.0.1 is not on this machine: remote model hosts are forbidden "
         "(remoteModels = forbid)"

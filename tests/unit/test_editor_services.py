@@ -7,13 +7,14 @@ import asyncio
 from pathlib import Path
 
 from chatx.config import resolve_settings
+from chatx.daemon.vocab import Vocabulary
+from chatx.daemon.watch import debounced_changes, owner
 from chatx.editing import comment_prefix, paragraph_at, phrase_at, slash_command_at, slash_trigger
 from chatx.index.rows import ChunkRows
 from chatx.index.store import Hit
+from chatx.index.terms import terms_of
 from chatx.models import Chunk, ChunkMeta
 from chatx.render import Found, cite_block, hover_markdown, related_block
-from chatx.vocab import Vocabulary, terms_of
-from chatx.watch import debounced_changes, owner
 
 
 def test_phrase_under_the_cursor() -> None:

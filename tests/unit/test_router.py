@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from chatx.config import Settings
 from chatx.llm.base import Generation, degenerate
 from chatx.llm.router import (
     Policy,
@@ -13,6 +16,7 @@ from chatx.llm.router import (
     local_confidence,
 )
 
+POLICY = Policy.of(Settings())
 OFF = "the cloud is off (allowCloud is false; pass --allow-cloud)"
 
 
@@ -63,18 +67,18 @@ def situation(**changes: object) -> Situation:
     ],
 )
 def test_plan_table(changes: dict[str, object], target: str, reason: str) -> None:
-    plan = Router().plan(situation(**changes))
+    plan = Router(POLICY).plan(situation(**changes))
     assert (plan.target, plan.reason) == (target, reason)
 
 
 def test_heavy_actions_pick_the_heavy_model_flag() -> None:
-    router = Router(Policy(heavy=frozenset({"summarize"})))
+    router = Router(dataclasses.replace(POLICY, heavy=frozenset({"summarize"})))
     assert router.plan(situation(action="summarize")).heavy
     assert not router.plan(situation(action="ask")).heavy
 
 
 def test_hysteresis_keeps_decisions_from_flapping() -> None:
-    router = Router()
+    router = Router(POLICY)
     assert router.threshold("ask") == 0.7
     # 0.66 is below tau: escalate; then the bar is 0.78, so 0.74 still escalates
     assert router.judge("ask", 0.66) == (True, "local confidence 0.66 < 0.70")

@@ -4,6 +4,7 @@ the time ceiling and cancellation."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
@@ -104,7 +105,7 @@ async def test_ceiling_and_cancellation() -> None:
 
     runner = TaskRunner()
     with pytest.raises(TimeoutError):
-        await runner.run("t", "local", hang, RetryPolicy(timeout_s=0.1))
+        await runner.run("t", "local", hang, dataclasses.replace(FAST, timeout_s=0.1))
 
     first = asyncio.create_task(runner.run("c", "local", hang, FAST))
     second = asyncio.create_task(runner.run("c", "local", hang, FAST))

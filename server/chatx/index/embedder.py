@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
-import platformdirs
 
+from chatx.cachedir import default_cache_dir
 from chatx.chunking import MAX_CHARS_PER_TOKEN
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -237,12 +237,6 @@ def create_embedder(runtime: Runtime, cache_dir: Path | None = None) -> Embedder
     if runtime == "torch":
         return SentenceTransformerEmbedder()
     return OnnxEmbedder(runtime, cache_dir)
-
-
-def default_cache_dir() -> Path:
-    """Per-user cache for exported models (never inside a workspace)."""
-    override = os.environ.get("CHATX_MODEL_CACHE")
-    return Path(override) if override else Path(platformdirs.user_cache_dir("chatx")) / "models"
 
 
 def ensure_onnx(runtime: Literal["onnx-int8", "onnx"], cache_dir: Path | None = None) -> Path:

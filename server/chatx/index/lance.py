@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from chatx.index.rows import COLUMNS, ChunkRows
+from chatx.index.rows import COLUMNS, ROWS_FILE, ChunkRows
 from chatx.index.store import SCHEMA, Filters, Hit, to_arrow
 from chatx.models import Chunk
 
@@ -87,7 +87,7 @@ class LanceStore:
     ) -> None:
         self.db_dir = db_dir
         self.uri = db_dir / f"{TABLE}.lance"
-        self.rows = ChunkRows(db_dir.parent / "chunks.sqlite")
+        self.rows = ChunkRows(db_dir.parent / ROWS_FILE)
         self.ann_threshold = ann_threshold
         self.read_consistency_interval = read_consistency_interval
         self._table: Any = None

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from chatx.index.store import iso_utc
+from chatx.index.terms import terms_of
 from chatx.models import Chunk
-from chatx.vocab import terms_of
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS terms (
     PRIMARY KEY (term, kind)
 ) WITHOUT ROWID;
 """
+ROWS_FILE = "chunks.sqlite"  # in the state dir, beside the lance database
 TermCounts = dict[str, Counter[tuple[str, str]]]  # source -> (term, kind) -> count
 # Bumped when the tables change; an older mirror is emptied, and `LanceStore.finalize()`
 # refills it from lance (readers fall back to lance meanwhile).

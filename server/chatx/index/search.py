@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,12 +73,7 @@ class SearchService:
 
     def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
         """Top-`k` cited chunks for `query`."""
-        started = time.perf_counter()
-        hits = self.search(query, k, filters)
-        took = (time.perf_counter() - started) * 1000
-        return QueryResult(
-            query=query, took_ms=round(took, 2), citations=[to_citation(hit, query) for hit in hits]
-        )
+        return query_result(query, lambda: self.search(query, k, filters))
 
     def search(
         self, query: str, k: int = 8, filters: Filters | None = None, lexical_only: bool = False
@@ -99,6 +95,15 @@ class SearchService:
                 self.embedder = create_embedder(self.settings.embedder)
             vector = functools.partial(embed_query, self.embedder, query)
         return store.search(query, vector, k, filters or Filters())
+
+
+def query_result(query: str, search: Callable[[], Sequence[Hit]]) -> QueryResult:
+    """The `chatx query --json` contract: the hits `search()` returns for `query` as citations;
+    `took_ms` is the time the search took."""
+    started = time.perf_counter()
+    hits = search()
+    took = round((time.perf_counter() - started) * 1000, 2)
+    return QueryResult(query=query, took_ms=took, citations=[to_citation(h, query) for h in hits])
 
 
 def embed_query(embedder: Embedder, query: str) -> np.ndarray:

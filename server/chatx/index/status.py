@@ -1,4 +1,5 @@
-"""`chatx status`: every file the walker sees, joined with what the catalog recorded."""
+"""What a workspace's index holds: `chatx status` (every file the walker sees, joined with what
+the catalog recorded) and the chat participants of its chunks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from chatx.config import Settings
 from chatx.index.catalog import Catalog
 from chatx.index.indexer import state_dir
+from chatx.index.rows import ROWS_FILE, ChunkRows
 from chatx.index.walker import walk
 from chatx.models import FileStatus, IndexLimits, StatusReport, StatusTotals
 from chatx.problems import ProblemCode, make_problem
@@ -64,6 +66,16 @@ def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
     return StatusReport(
         workspace=str(root), files=files, totals=_totals(files), embedder=embedder, limits=limits
     )
+
+
+def workspace_participants(workspace: Path) -> list[str]:
+    """Display names of the chat participants in a workspace's index (none before the first
+    index run)."""
+    rows = ChunkRows(state_dir(workspace) / ROWS_FILE)
+    try:
+        return rows.participants()
+    finally:
+        rows.close()
 
 
 def _totals(files: list[FileStatus]) -> StatusTotals:

@@ -12,6 +12,7 @@ import os
 
 import anthropic
 
+from chatx.config import DEFAULTS
 from chatx.llm.base import (
     AuthError,
     Backend,
@@ -25,7 +26,6 @@ from chatx.llm.base import (
     Request,
 )
 
-SONNET = "claude-sonnet-5-5"
 CONTEXT = 200_000
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
@@ -41,7 +41,7 @@ class AnthropicBackend(Backend):
     name = "anthropic"
     capabilities = Capabilities(context_window=CONTEXT, logprobs=False, streaming=True, local=False)
 
-    def __init__(self, model: str = SONNET) -> None:
+    def __init__(self, model: str = DEFAULTS.cloud_model) -> None:
         self.model = model
         self._client: anthropic.AsyncAnthropic | None = None
 
@@ -51,6 +51,10 @@ class AnthropicBackend(Backend):
                 raise AuthError(self.name, "no key: set ANTHROPIC_API_KEY")
             self._client = anthropic.AsyncAnthropic(max_retries=0, timeout=timeout_s)
         return self._client
+
+    async def probe(self) -> str | None:
+        """None when a key is set (the API itself is not contacted), else what to set."""
+        return None if has_key() else "no ANTHROPIC_API_KEY is set"
 
     async def complete(self, request: Request) -> Generation:
         """One Messages API call with the request's output cap and temperature."""

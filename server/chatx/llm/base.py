@@ -7,9 +7,10 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from chatx.config import DEFAULTS
+
 # Deterministic local calls: greedy decoding and one fixed seed.
 SEED = 42
-DEFAULT_MAX_TOKENS = 800
 CHARS_PER_TOKEN = 3.5  # estimate for backends without a tokenizer at hand
 
 
@@ -30,12 +31,12 @@ class Request:
 
     prompt: str
     system: str = ""
-    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_tokens: int = DEFAULTS.max_output_tokens
     temperature: float = 0.0
     seed: int = SEED
     stop: tuple[str, ...] = ()
     stream: bool = False
-    timeout_s: float = 60.0
+    timeout_s: float = DEFAULTS.request_timeout_s
     loop_guard: bool = True  # stop a local model's output once it repeats itself
 
 
@@ -117,10 +118,20 @@ class Backend(ABC):
     name: str
     model: str
     capabilities: Capabilities
+    max_concurrency: int | None = None  # calls it can serve at once (None: the tier's setting)
 
     @abstractmethod
     async def complete(self, request: Request) -> Generation:
         """Answer one request; failures raise a `BackendError` subclass."""
+
+    async def probe(self) -> str | None:
+        """None when the backend can take a request now, else why not and what to do about
+        it (a person reads it in the route's reason). Cheap: nothing is generated."""
+        return None
+
+    async def locate(self) -> bool:
+        """Whether the backend runs on this machine (a prompt sent to it stays here)."""
+        return self.capabilities.local
 
     @property
     def model_id(self) -> str:

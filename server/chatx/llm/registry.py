@@ -1,83 +1,140 @@
-"""The backends of one session, built from the settings: which local model runs, and whether the
-cloud may be used."""
+"""Backends by name, and the backends of one session: which local model runs, and whether the
+cloud may be used.
+
+A backend is made by a factory registered under its name (`register`), as llm's plugins
+register models: the built-in ones are `ollama`, `llamacpp` and `anthropic`, and any other
+(a scripted backend in the tests) is registered and chosen the same way.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 from chatx.config import Settings
-from chatx.llm.anthropic import AnthropicBackend, has_key
+from chatx.llm.anthropic import AnthropicBackend
 from chatx.llm.base import Backend
 from chatx.llm.llamacpp import LlamaCppBackend
 from chatx.llm.ollama import OllamaBackend
 
 PROBE_TTL_S = 30.0  # a server started meanwhile is noticed within this time
+LOCAL_ORDER = ("ollama", "llamacpp")  # tried in this order when `localBackend` is auto
+CLOUD = "anthropic"
+
+# (settings, model or None for the configured one) -> a backend
+Factory = Callable[[Settings, str | None], Backend]
+_FACTORIES: dict[str, Factory] = {}
+
+
+def register(name: str, factory: Factory) -> None:
+    """Make `factory` the maker of the backend called `name` (replacing any before it)."""
+    _FACTORIES[name] = factory
+
+
+def unregister(name: str) -> None:
+    """Forget the backend called `name`."""
+    _FACTORIES.pop(name, None)
+
+
+def create(name: str, settings: Settings, model: str | None = None) -> Backend:
+    """A new backend called `name`, configured by `settings` (and serving `model`)."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise ValueError(f"no backend {name!r} (known: {', '.join(sorted(_FACTORIES))})") from None
+    return factory(settings, model)
+
+
+register(
+    "ollama",
+    lambda s, model: OllamaBackend(model or s.ollama_model, s.ollama_host, s.ollama_context),
+)
+register("llamacpp", lambda s, model: LlamaCppBackend(s.llamacpp_context))
+register("anthropic", lambda s, model: AnthropicBackend(model or s.cloud_model))
 
 
 class Backends:
-    """Ollama, the embedded Gemma and Claude (Sonnet, Opus) as the settings configure them."""
+    """The local backends (tried in order) and the cloud's light and heavy models."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, local: Sequence[Backend], light: Backend, heavy: Backend
+    ) -> None:
         self.settings = settings
-        self.ollama = OllamaBackend(
-            settings.ollama_model, settings.ollama_host, settings.ollama_context
-        )
-        self.llamacpp = LlamaCppBackend(settings.llamacpp_context)
-        self.sonnet = AnthropicBackend(settings.cloud_model)
-        self.opus = AnthropicBackend(settings.heavy_model)
+        self.local_backends = tuple(local)
+        self.light = light
+        self.heavy = heavy
         self._local: tuple[float, Backend | None, str] | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, local: Sequence[str] | None = None, cloud: str = CLOUD
+    ) -> Backends:
+        """The backends `settings` choose: `local` names the local ones to try (default: from
+        `localBackend`), `cloud` the backend serving `cloudModel` and `heavyModel`."""
+        s = settings
+        if local is None:
+            local = LOCAL_ORDER if s.local_backend == "auto" else (s.local_backend,)
+        return cls(
+            s,
+            [create(name, s) for name in local],
+            create(cloud, s, s.cloud_model),
+            create(cloud, s, s.heavy_model),
+        )
+
+    def lane_limits(self) -> dict[str, int]:
+        """Concurrent calls per backend name: the tier's setting, capped by what the backend
+        can serve."""
+        s = self.settings
+        limits = {b.name: s.cloud_concurrency for b in (self.light, self.heavy)}
+        for backend in self.local_backends:
+            cap = backend.max_concurrency or s.local_concurrency
+            limits[backend.name] = min(s.local_concurrency, cap)
+        return limits
 
     async def local(self) -> tuple[Backend | None, str]:
         """The local-tier backend and a note for the route's reason ('' when there is nothing
         to say); (None, what to start) when none can run.
 
-        Ollama when its server answers with the model, else the embedded Gemma when installed.
-        An Ollama host that is not this machine is used behind the Policy Shield gate, or, with
-        `remoteModels = forbid`, not contacted at all (the note then says so).
+        The first local backend that answers its probe (Ollama with the model, then the
+        embedded Gemma when installed). A backend that is not on this machine (an Ollama host
+        elsewhere) is used behind the Policy Shield gate, or, with `remoteModels = forbid`,
+        not contacted at all (the note then says so).
         """
         now = time.monotonic()
         if self._local is not None and now - self._local[0] < PROBE_TTL_S:
             return self._local[1], self._local[2]
-        choice = self.settings.local_backend
         missing: list[str] = []
-        note = ""
-        found: tuple[Backend | None, str] = (None, "")
-        if choice in ("auto", "ollama"):
-            on_machine = await self.ollama.locate()
-            if not on_machine and self.settings.remote_models == "forbid":
+        notes: list[str] = []
+        found: tuple[Backend | None, str] | None = None
+        for backend in self.local_backends:
+            if not await backend.locate() and self.settings.remote_models == "forbid":
                 note = (
-                    f"{self.ollama.location} is not on this machine: remote model hosts are "
+                    f"{backend.location} is not on this machine: remote model hosts are "
                     "forbidden (remoteModels = forbid)"
                 )
                 missing.append(note)
-            elif (why := await self.ollama.probe()) is None:
-                found = (self.ollama, "")
+                notes.append(note)
+            elif (why := await backend.probe()) is None:
+                found = (backend, "; ".join(notes))
+                break
             else:
                 missing.append(why)
-        if found[0] is None and choice in ("auto", "llamacpp"):
-            why = self.llamacpp.probe()
-            if why is None:
-                found = (self.llamacpp, note)
-            else:
-                missing.append(why)
-        if found[0] is None:
+        if found is None:
             found = (None, "; ".join(missing))
         self._local = (now, *found)
         return found
 
-    def cloud(self, heavy: bool) -> AnthropicBackend:
-        """Opus for heavy reasoning, Sonnet otherwise."""
-        return self.opus if heavy else self.sonnet
+    def cloud(self, heavy: bool) -> Backend:
+        """The heavy model for heavy reasoning, the light one otherwise."""
+        return self.heavy if heavy else self.light
 
-    def cloud_block(self, allow_cloud: bool) -> str | None:
+    async def cloud_block(self, allow_cloud: bool) -> str | None:
         """Why the cloud may not be used (before the Policy Shield has its say); None: it may."""
         if not allow_cloud:
             return "the cloud is off (allowCloud is false; pass --allow-cloud)"
-        if not has_key():
-            return "no ANTHROPIC_API_KEY is set"
-        return None
+        return await self.light.probe()
 
     async def aclose(self) -> None:
         """Close every backend's connections."""
-        for backend in (self.ollama, self.llamacpp, self.sonnet, self.opus):
+        for backend in (*self.local_backends, self.light, self.heavy):
             await backend.aclose()

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chatx.actions import HEAVY_ACTIONS
+from chatx.config import Settings
 from chatx.llm.base import degenerate
 
 Preference = Literal["auto", "local", "cloud"]
@@ -25,13 +25,25 @@ Target = Literal["local", "cloud", "none"]
 
 @dataclass(frozen=True)
 class Policy:
-    """The router's thresholds and limits (from the settings)."""
+    """The router's thresholds and limits."""
 
-    tau: float = 0.7
-    low: float = 0.62
-    high: float = 0.78
-    max_files: int = 8
-    heavy: frozenset[str] = frozenset(HEAVY_ACTIONS)
+    tau: float
+    low: float
+    high: float
+    max_files: int
+    heavy: frozenset[str]
+
+    @classmethod
+    def of(cls, settings: Settings) -> Policy:
+        """The policy the settings configure."""
+        s = settings
+        return cls(
+            s.confidence_tau,
+            s.confidence_low,
+            s.confidence_high,
+            s.max_context_files,
+            frozenset(s.heavy_actions),
+        )
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,7 @@ class Plan:
 class Router:
     """Local-first routing with per-action hysteresis on the local answer's confidence."""
 
-    policy: Policy = field(default_factory=Policy)
+    policy: Policy
     _escalated: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

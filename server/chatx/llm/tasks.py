@@ -22,6 +22,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from chatx.config import Settings
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -30,11 +32,23 @@ T = TypeVar("T")
 class RetryPolicy:
     """How often and how patiently a failed attempt is retried."""
 
-    attempts: int = 4
-    initial_s: float = 0.5  # first backoff
-    max_s: float = 8.0  # backoff ceiling, and the cap on a server's retry-after hint
-    jitter_s: float = 0.5
-    timeout_s: float = 60.0  # ceiling of the whole job, retries included
+    attempts: int
+    initial_s: float  # first backoff
+    max_s: float  # backoff ceiling, and the cap on a server's retry-after hint
+    jitter_s: float
+    timeout_s: float  # ceiling of the whole job, retries included
+
+    @classmethod
+    def of(cls, settings: Settings) -> RetryPolicy:
+        """Retries and the per-request ceiling the settings configure."""
+        s = settings
+        return cls(
+            attempts=s.retry_attempts,
+            initial_s=min(0.5, s.retry_max_delay_s),
+            max_s=s.retry_max_delay_s,
+            jitter_s=min(0.5, s.retry_max_delay_s),
+            timeout_s=s.request_timeout_s,
+        )
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -72,13 +86,13 @@ class TaskRunner:
         key: str,
         lane: str,
         work: Callable[[], Awaitable[T]],
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy,
     ) -> T:
         """The result of `work`, retried per `policy`, under the lane's limit; joins a running
         job with the same `key`. Raises TimeoutError past the policy's ceiling."""
         job = self._jobs.get(key)
         if job is None:
-            coroutine = self._attempts(lane, work, policy or RetryPolicy())
+            coroutine = self._attempts(lane, work, policy)
             job = _Job(asyncio.get_running_loop().create_task(coroutine, name=key))
             self._jobs[key] = job
             job.task.add_done_callback(lambda _: self._jobs.pop(key, None))

@@ -10,10 +10,10 @@ import re
 from lsprotocol import types
 
 from chatx.actions import SPECS
+from chatx.daemon.vocab import Term
 from chatx.editing import slash_trigger
 from chatx.lsp.context import ChatxServer, guarded
 from chatx.positions import client_span, server_position
-from chatx.vocab import Term
 
 TRIGGERS = ["/"]
 _PREFIX = re.compile(r"[\w][\w.\-/]*$")

@@ -2,6 +2,15 @@
 
 from chatx.shield.detectors import KINDS, Finding
 from chatx.shield.names import People
-from chatx.shield.service import Redaction, Shield, people_from, require_pass
+from chatx.shield.service import Redaction, Shield, ShieldFactory, people_from, require_pass
 
-__all__ = ["KINDS", "Finding", "People", "Redaction", "Shield", "people_from", "require_pass"]
+__all__ = [
+    "KINDS",
+    "Finding",
+    "People",
+    "Redaction",
+    "Shield",
+    "ShieldFactory",
+    "people_from",
+    "require_pass",
+]

@@ -23,7 +23,7 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
-from chatx.index.embedder import default_cache_dir
+from chatx.cachedir import default_cache_dir
 from chatx.shield.names import fold
 
 FORMAT = 3

@@ -7,12 +7,15 @@ labels), blocks: the Problem it raises names kinds and counts, never values.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chatx.models import KindCoverage, Message, RedactionReport
 from chatx.problems import ChatxError, ProblemCode
@@ -23,11 +26,23 @@ from chatx.shield.ner import DEFAULT_NAME_MODEL
 from chatx.shield.pseudonyms import TOKEN, Pseudonymizer, RevealMap, load_salt
 from chatx.shield.scanner import Scanner
 
+if TYPE_CHECKING:
+    from chatx.config import Settings
+
 PERSON_KINDS = frozenset({"name", "me"})
 SETTLE_ROUNDS = 3
 BATCH = 512  # texts redacted together (the entity model runs over a batch at once)
 THRESHOLD = 0.995
 STRICT_THRESHOLD = 0.999
+# What `Shield.from_settings` reads: a change to any of these rebuilds a `ShieldFactory`'s shield.
+SHIELD_SETTINGS = (
+    "shield_names",
+    "shield_me",
+    "shield_regions",
+    "shield_locale",
+    "shield_name_model",
+    "shield_entities",
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,21 @@ class Shield:
         the organisation and place kinds it also redacts."""
         return cls(
             people, load_salt(folder), regions, RevealMap(folder), names=names, entities=entities
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, participants: Iterable[str] = (), me: Iterable[str] = ()
+    ) -> Shield:
+        """This machine's shield as the settings configure it: the people are `participants`
+        and `me` plus the names (and the user's own) the settings list; phone regions led by
+        the user's locale; the name model and the entity kinds."""
+        people = people_from(participants, settings.shield_names, [*settings.shield_me, *me])
+        return cls.local(
+            people,
+            locale_regions(settings.shield_locale, settings.shield_regions),
+            names=settings.shield_name_model or None,
+            entities=settings.shield_entities,
         )
 
     def with_people(self, people: People) -> Shield:
@@ -322,6 +352,34 @@ class Shield:
         people.add(record.participants)
         people.add(record.me, me=True)
         return self.with_people(people)
+
+
+class ShieldFactory:
+    """The shield of one set of participants under some settings, built on first use and
+    rebuilt when either changes (`SHIELD_SETTINGS`); safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: tuple[tuple[object, ...], Shield] | None = None
+
+    def get(self, settings: Settings, participants: Iterable[str] = ()) -> Shield:
+        """`Shield.from_settings(settings, participants)`, reused while neither changes. It
+        may read the salt file: call it from a worker thread."""
+        names = tuple(participants)
+        key = (names, *(getattr(settings, name) for name in SHIELD_SETTINGS))
+        with self._lock:
+            if self._built is None or self._built[0] != key:
+                self._built = (key, Shield.from_settings(settings, names))
+            return self._built[1]
+
+
+def locale_regions(locale: str | None, regions: Sequence[str]) -> list[str]:
+    """`regions` with the locale's region first (`de_DE.UTF-8` -> DE); no locale setting
+    falls back to `LC_ALL`, then `LANG`."""
+    locale = locale or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    match = re.match(r"[a-z]{2,3}[_-]([A-Z]{2})\b", locale)
+    first = [match.group(1)] if match else []
+    return list(dict.fromkeys([*first, *(r.upper() for r in regions)]))
 
 
 def people_from(

@@ -1,30 +1,24 @@
-"""The shield applied to whole inputs: a chat export (redacted message by message) or text.
+"""What the CLI reads and redacts: a file or stdin, a chat export (redacted message by message)
+or text.
 
-Who counts as a person comes from the input's own senders, the workspace index's participants
-and the names in the settings.
+Who counts as a person comes from the input's own senders (`Input.senders`), the workspace
+index's participants and the names in the settings (`Shield.from_settings`).
 """
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
 from chatx.chunking import turn_line
-from chatx.config import Settings
-from chatx.index.indexer import state_dir
-from chatx.index.rows import ChunkRows
 from chatx.index.walker import is_secret_name
 from chatx.ingest import extract_text
 from chatx.models import Message, RedactionReport
 from chatx.problems import ChatxError, ProblemCode
+from chatx.shield import Shield
 from chatx.shield.labelled import LabelledRecord, load_labelled
-from chatx.shield.names import People
-from chatx.shield.service import Shield, people_from
 
 
 @dataclass
@@ -39,6 +33,10 @@ class Input:
     def is_chat(self) -> bool:
         """True when the text parsed as a chat export."""
         return bool(self.messages)
+
+    def senders(self, *, me: bool = False) -> set[str]:
+        """Who sent the messages: the others, or (`me`) the user."""
+        return {m.sender for m in self.messages if m.sender and m.is_me == me}
 
 
 @dataclass
@@ -78,40 +76,6 @@ def read_input(name: str, zone: tzinfo | None = None) -> Input:
         if extracted is not None and extracted.kind == "chat":
             messages = extracted.messages
     return Input(text, source, messages)
-
-
-def workspace_people(
-    workspace: Path | None, settings: Settings, messages: Sequence[Message] = ()
-) -> People:
-    """Senders of `messages`, participants the workspace index knows, configured names."""
-    participants = {m.sender for m in messages if m.sender and not m.is_me}
-    me = {m.sender for m in messages if m.sender and m.is_me}
-    if workspace is not None:
-        rows = ChunkRows(state_dir(workspace) / "chunks.sqlite")
-        try:
-            participants.update(rows.participants())
-        finally:
-            rows.close()
-    return people_from(participants, settings.shield_names, [*settings.shield_me, *me])
-
-
-def local_shield(people: People, settings: Settings) -> Shield:
-    """This machine's shield for `people`, as the settings configure it: phone regions led by
-    the user's locale, and the name model."""
-    return Shield.local(
-        people,
-        locale_regions(settings.shield_locale, settings.shield_regions),
-        names=settings.shield_name_model or None,
-        entities=settings.shield_entities,
-    )
-
-
-def locale_regions(locale: str | None, regions: Sequence[str]) -> list[str]:
-    """`regions` with the locale's region first (`de_DE.UTF-8` -> DE)."""
-    locale = locale or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    match = re.match(r"[a-z]{2,3}[_-]([A-Z]{2})\b", locale)
-    first = [match.group(1)] if match else []
-    return list(dict.fromkeys([*first, *(r.upper() for r in regions)]))
 
 
 def redact_input(shield: Shield, source: Input, *, strict: bool = False) -> SourceRedaction:

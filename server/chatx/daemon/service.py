@@ -1,5 +1,6 @@
-"""What `chatx serve` runs underneath the protocol: per-folder indexes kept current, search and
-completion vocabulary. No LSP imports; the `lsp` package adapts this to the protocol.
+"""The daemon of `chatx serve`: per-folder indexes kept current, search, the completion
+vocabulary and the Policy Shield of one editor session. No LSP imports; the `lsp` package
+adapts this to the protocol.
 
 Threads do the CPU work (parsing, embedding, search); the asyncio side only schedules. Index
 runs of a folder are serialised; a change that arrives during a run triggers one more run.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,20 +18,20 @@ from typing import Any, Protocol
 
 from chatx.assistant import Assistant
 from chatx.config import Settings
+from chatx.daemon.vocab import Vocabulary
+from chatx.daemon.watch import debounced_changes, owner
 from chatx.index.embedder import Embedder, QueryCache, create_embedder
 from chatx.index.indexer import Indexer, pipeline_id, state_dir
 from chatx.index.lance import LanceStore
-from chatx.index.search import SearchService, to_citation
+from chatx.index.search import SearchService, query_result
 from chatx.index.status import workspace_status
 from chatx.index.store import Filters, Found
+from chatx.index.terms import term_kind
 from chatx.llm.ledger import Ledger
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
-from chatx.shield import Shield, people_from
+from chatx.shield import Shield, ShieldFactory
 from chatx.shield.persons import unlisted_names
-from chatx.shield.sources import local_shield
-from chatx.vocab import Vocabulary, term_kind
-from chatx.watch import debounced_changes
 
 log = logging.getLogger(__name__)
 MAINTAIN_AFTER_S = 30.0
@@ -84,8 +84,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_indexed: Callable[[Folder, IndexSummary], None] | None = None
-        self._shield: tuple[tuple[object, ...], Shield] | None = None
-        self._shield_lock = threading.Lock()
+        self._shields = ShieldFactory()
         self._assistant: Assistant | None = None
 
     # -- lifecycle ---------------------------------------------------------
@@ -133,22 +132,7 @@ class Daemon:
     def shield(self) -> Shield:
         """The Policy Shield for the indexed participants and the configured names, rebuilt
         when either changes. It may read the salt file: call it from a worker thread."""
-        s = self.settings
-        participants = self.vocab.participants()
-        key = (
-            tuple(participants),
-            tuple(s.shield_names),
-            tuple(s.shield_me),
-            *s.shield_regions,
-            s.shield_locale,
-            s.shield_name_model,
-            *s.shield_entities,
-        )
-        with self._shield_lock:
-            if self._shield is None or self._shield[0] != key:
-                people = people_from(participants, s.shield_names, s.shield_me)
-                self._shield = (key, local_shield(people, s))
-            return self._shield[1]
+        return self._shields.get(self.settings, self.vocab.participants())
 
     def assistant(self) -> Assistant:
         """The model-backed actions of this session (search over every folder, the session's
@@ -315,11 +299,7 @@ class Daemon:
         """The `chatx query --json` contract over every folder (blocking: call from a thread)."""
         if not any(folder.store().dataset() is not None for folder in self.folders):
             raise ChatxError.of(ProblemCode.NOT_INDEXED, "nothing is indexed yet")
-        started = time.perf_counter()
-        found = self.search(query, k, filters)
-        took = round((time.perf_counter() - started) * 1000, 2)
-        citations = [to_citation(item.hit, query) for item in found]
-        return QueryResult(query=query, took_ms=took, citations=citations)
+        return query_result(query, lambda: [item.hit for item in self.search(query, k, filters)])
 
     async def ready(self) -> None:
         """Wait until the embedder is loaded."""
@@ -330,6 +310,6 @@ class Daemon:
         return workspace_status(folder.root, self.settings)
 
     def folder_of(self, path: Path) -> Folder | None:
-        """The folder a file belongs to."""
-        matches = [f for f in self.folders if path == f.root or f.root in path.parents]
-        return max(matches, key=lambda f: len(f.root.parts), default=None)
+        """The folder a file belongs to (the deepest, for nested folders)."""
+        root = owner(path, [folder.root for folder in self.folders])
+        return next((folder for folder in self.folders if folder.root == root), None)

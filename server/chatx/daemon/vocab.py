@@ -1,23 +1,19 @@
 """Completion vocabulary: participants, identifiers and recurring terms of the indexed chunks.
 
-The index keeps the counts per source as it writes (`index/rows.py`), so loading them here
-is one small query; prefix lookups bisect a sorted, case-folded list, rebuilt off the request
-path after each index run.
+The index keeps the counts per source as it writes (`index/rows.py`; what a term is:
+`index/terms.py`), so loading them here is one small query; prefix lookups bisect a sorted,
+case-folded list, rebuilt off the request path after each index run.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"[A-Za-z_][\w]*(?:[.\-/][A-Za-z_][\w]*)*")
-_IDENTIFIER = re.compile(r"_|\d|[a-z][A-Z]|[.\-/]\w")  # searched: linear in the token
-MIN_TERM_CHARS = 3
-MAX_TERM_CHARS = 64  # longer runs (hashes, base64, a line of x) are no completion
-MIN_WORD_CHARS = 6  # plain words shorter than this are not worth completing
+from chatx.index.terms import MIN_TERM_CHARS, term_kind
+
 KIND_ORDER = {"participant": 0, "identifier": 1, "term": 2}
 
 
@@ -28,23 +24,6 @@ class Term:
     text: str
     kind: str  # participant | identifier | term
     count: int
-
-
-def terms_of(text: str) -> Counter[str]:
-    """Identifier-shaped tokens and long words of a text, with their counts."""
-    found: Counter[str] = Counter()
-    for token in _TOKEN.findall(text):
-        token = token.rstrip(".-/")
-        if not MIN_TERM_CHARS <= len(token) <= MAX_TERM_CHARS:
-            continue
-        if _IDENTIFIER.search(token) or len(token) >= MIN_WORD_CHARS:
-            found[token] += 1
-    return found
-
-
-def term_kind(term: str) -> str:
-    """`identifier` for snake_case, camelCase, dotted or numbered tokens, else `term`."""
-    return "identifier" if _IDENTIFIER.search(term) else "term"
 
 
 class Vocabulary:

@@ -19,8 +19,8 @@ from chatx.actions import DEFAULT_TONE, MODEL_ACTIONS, SPECS
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
 if TYPE_CHECKING:
+    from chatx.cli.inputs import Input
     from chatx.shield import Shield
-    from chatx.shield.sources import Input
 
 log = logging.getLogger("chatx")
 
@@ -189,7 +189,7 @@ def _emit(model: BaseModel) -> None:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from chatx.cli_output import index_progress, print_index_summary
+    from chatx.cli.output import index_progress, print_index_summary
     from chatx.config import load_settings
     from chatx.index.indexer import Indexer
 
@@ -223,7 +223,7 @@ def _query(args: argparse.Namespace) -> int:
     if args.json:
         _emit(result)
     else:
-        from chatx.cli_output import print_query_result
+        from chatx.cli.output import print_query_result
 
         print_query_result(result)
     return 0
@@ -238,7 +238,7 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         _emit(report)
     else:
-        from chatx.cli_output import print_status
+        from chatx.cli.output import print_status
 
         print_status(report)
     return 0
@@ -268,18 +268,22 @@ def _extract(args: argparse.Namespace) -> int:
 def _shield_input(
     args: argparse.Namespace,
 ) -> tuple[Shield, Input]:
+    from chatx.cli.inputs import read_input
     from chatx.config import load_settings
-    from chatx.shield.sources import local_shield, read_input, workspace_people
+    from chatx.index.status import workspace_participants
+    from chatx.shield import Shield
 
     workspace = _workspace(args.workspace) if args.workspace else None
     settings = load_settings(workspace or Path.cwd())
     source = read_input(args.file, settings.zone())
-    people = workspace_people(workspace, settings, source.messages)
-    return local_shield(people, settings), source
+    participants = source.senders()
+    if workspace is not None:
+        participants.update(workspace_participants(workspace))
+    return Shield.from_settings(settings, participants, source.senders(me=True)), source
 
 
 def _redact(args: argparse.Namespace) -> int:
-    from chatx.shield.sources import redact_input
+    from chatx.cli.inputs import redact_input
 
     shield, source = _shield_input(args)
     result = redact_input(shield, source)
@@ -296,8 +300,8 @@ def _redact(args: argparse.Namespace) -> int:
 
 
 def _preflight(args: argparse.Namespace) -> int:
+    from chatx.cli.inputs import labelled_records, redact_input
     from chatx.shield import require_pass
-    from chatx.shield.sources import labelled_records, redact_input
 
     shield, source = _shield_input(args)
     if args.labelled:
@@ -307,7 +311,7 @@ def _preflight(args: argparse.Namespace) -> int:
     if args.json:
         _emit(report)
     else:
-        from chatx.cli_output import print_redaction_report
+        from chatx.cli.output import print_redaction_report
 
         print_redaction_report(report)
     require_pass(report)
@@ -320,7 +324,7 @@ def _text_arg(value: str, workspace: Path) -> tuple[str, str | None]:
         return sys.stdin.read(), None
     path = Path(value)
     if len(value) < 4096 and "\n" not in value and path.is_file():
-        from chatx.shield.sources import read_input
+        from chatx.cli.inputs import read_input
 
         text = read_input(value, None).text
         try:
@@ -353,7 +357,7 @@ def _action(args: argparse.Namespace) -> int:
     if args.json:
         _emit(result)  # type: ignore[arg-type]
     else:
-        from chatx.cli_output import print_action_result
+        from chatx.cli.output import print_action_result
 
         print_action_result(result)  # type: ignore[arg-type]
     return 0
@@ -375,7 +379,7 @@ def _ledger(args: argparse.Namespace) -> int:
     if args.json:
         _emit(summary)
     else:
-        from chatx.cli_output import print_ledger
+        from chatx.cli.output import print_ledger
 
         print_ledger(summary)
     return 0
