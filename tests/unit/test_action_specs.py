@@ -14,10 +14,10 @@ from chatx.assistant import ACTIONS, ActionInput
 from chatx.assistant.templates import templates
 from chatx.cli import build_parser
 from chatx.config import Settings
-from chatx.edits import Document, action_input, find_target
+from chatx.editor.edits import Document, action_input, find_target
+from chatx.editor.positions import UTF16
 from chatx.llm.router import Policy, Router, Situation
 from chatx.lsp.completion import slash_items
-from chatx.positions import UTF16
 
 NAMES = ["related", "cite", "redact", "ask", "summarize", "reply"]
 NAMES += ["plan-slice", "tdd-loop", "security-review"]

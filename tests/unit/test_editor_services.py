@@ -9,12 +9,18 @@ from pathlib import Path
 from chatx.config import resolve_settings
 from chatx.daemon.vocab import Vocabulary
 from chatx.daemon.watch import debounced_changes, owner
-from chatx.editing import comment_prefix, paragraph_at, phrase_at, slash_command_at, slash_trigger
+from chatx.editor.render import Found, cite_block, hover_markdown, related_block
+from chatx.editor.text import (
+    comment_prefix,
+    paragraph_at,
+    phrase_at,
+    slash_command_at,
+    slash_trigger,
+)
 from chatx.index.rows import ChunkRows
 from chatx.index.store import Hit
 from chatx.index.terms import terms_of
 from chatx.models import Chunk, ChunkMeta
-from chatx.render import Found, cite_block, hover_markdown, related_block
 
 
 def test_phrase_under_the_cursor() -> None:

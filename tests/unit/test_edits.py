@@ -1,13 +1,14 @@
-"""The slash actions' edit logic (`chatx.edits`) and position conversion (`chatx.positions`),
-in process: every case in UTF-16, UTF-8 and UTF-32, with emoji (two UTF-16 units, four UTF-8
-bytes), combining characters, CRLF and a last line without a line break."""
+"""The slash actions' edit logic (`chatx.editor.edits`) and position conversion
+(`chatx.editor.positions`), in process: every case in UTF-16, UTF-8 and UTF-32, with emoji (two
+UTF-16 units, four UTF-8 bytes), combining characters, CRLF and a last line without a line
+break."""
 
 from __future__ import annotations
 
 import pytest
 from lsprotocol import types
 
-from chatx.edits import (
+from chatx.editor.edits import (
     Document,
     Target,
     action_edit,
@@ -16,8 +17,7 @@ from chatx.edits import (
     place_block,
     redaction_target,
 )
-from chatx.models import ActionResult, FileEdit, Route
-from chatx.positions import (
+from chatx.editor.positions import (
     UTF8,
     UTF16,
     UTF32,
@@ -26,6 +26,7 @@ from chatx.positions import (
     server_position,
     text_in_range,
 )
+from chatx.models import ActionResult, FileEdit, Route
 
 ENCODINGS = [UTF16, UTF8, UTF32]
 BLOCK = "# Related (ChatX)\n# - docs/a.md:1\n"

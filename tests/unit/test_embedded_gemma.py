@@ -9,11 +9,11 @@ import pytest
 
 from chatx.assistant import ActionInput, Assistant
 from chatx.config import Settings
+from chatx.editor.render import Found
 from chatx.index.indexer import Indexer
 from chatx.index.search import SearchService
 from chatx.llm.base import Request
 from chatx.llm.llamacpp import LlamaCppBackend, installed
-from chatx.render import Found
 from chatx.shield import People, Shield
 
 pytestmark = [

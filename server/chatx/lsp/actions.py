@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from chatx.assistant import ActionInput
-from chatx.edits import Document, Target, action_edit, action_input
+from chatx.editor.edits import Document, Target, action_edit, action_input
 from chatx.lsp.code_actions import ACTION, snapshot
 from chatx.lsp.commands import invalid_arguments
 from chatx.lsp.context import ChatxServer, ProblemError, guarded

@@ -16,7 +16,7 @@ from typing import Any
 from lsprotocol import types
 
 from chatx.actions import BY_NAME, SPECS
-from chatx.edits import Document, Target, find_target, redaction_target, search_edit
+from chatx.editor.edits import Document, Target, find_target, redaction_target, search_edit
 from chatx.lsp.context import ChatxServer, guarded
 
 ACTION = "chatx.action"  # the command that runs a model-backed action (lsp/actions.py)

@@ -11,9 +11,9 @@ from lsprotocol import types
 
 from chatx.actions import SPECS
 from chatx.daemon.vocab import Term
-from chatx.editing import slash_trigger
+from chatx.editor.positions import client_span, server_position
+from chatx.editor.text import slash_trigger
 from chatx.lsp.context import ChatxServer, guarded
-from chatx.positions import client_span, server_position
 
 TRIGGERS = ["/"]
 _PREFIX = re.compile(r"[\w][\w.\-/]*$")

@@ -21,8 +21,8 @@ from typing import cast
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
+from chatx.editor.positions import client_column
 from chatx.lsp.context import ChatxServer
-from chatx.positions import client_column
 from chatx.shield import Shield
 from chatx.shield.blocks import Block, DocumentScan, batches, distance
 from chatx.shield.detectors import Finding

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
-from chatx.editing import Span, phrase_at
+from chatx.editor.positions import TextPosition, client_span, server_position, text_in_range
+from chatx.editor.render import hover_markdown
+from chatx.editor.text import Span, phrase_at
 from chatx.lsp.context import ChatxServer, guarded
-from chatx.positions import TextPosition, client_span, server_position, text_in_range
-from chatx.render import hover_markdown
 from chatx.shield.pseudonyms import token_at
 
 MIN_QUERY_CHARS = 3

@@ -1,5 +1,5 @@
 """Where the slash actions read and write: pure functions of a document snapshot, a target and
-a few flags, with positions in the client's units (`chatx.positions`). No server state; the
+a few flags, with positions in the client's units (`chatx.editor.positions`). No server state; the
 LSP handlers fetch the document, call these, and send the result."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from lsprotocol import types
 
 from chatx.actions import BY_NAME, DEFAULT_TONE, WHOLE_FILE
 from chatx.assistant import ActionInput
-from chatx.editing import comment_prefix, language_of, paragraph_at, slash_command_at
+from chatx.editor.positions import UTF16, line_end, text_in_range
+from chatx.editor.render import action_block, cite_block, related_block
+from chatx.editor.text import comment_prefix, language_of, paragraph_at, slash_command_at
 from chatx.models import ActionResult
-from chatx.positions import UTF16, line_end, text_in_range
-from chatx.render import action_block, cite_block, related_block
 
 BEFORE_LINES = 20  # turns above a message that /reply reads
 
