@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 
 from chatx.actions import BY_NAME, MODEL_ACTIONS
-from chatx.assistant.execution import Calls, Execution, Prompt
+from chatx.assistant.execution import Call, Calls, Execution, Prompt
 from chatx.assistant.inputs import ActionInput
 from chatx.assistant.results import Answer, action_result, render_prompt, shape_of
+from chatx.assistant.review import Issue
 from chatx.assistant.templates import template
 from chatx.config import Settings
 from chatx.index.search import to_citation
@@ -79,24 +80,13 @@ class Assistant:
 
         found = await asyncio.to_thread(self._retrieve, request)
         citations = [to_citation(item.hit, request.text) for item in found]
-        shape = shape_of(request.action)
-        findings = await asyncio.to_thread(shape.findings, request, self.shield)
-        prompt_template = template(spec.prompt or spec.name)
-        system, text = render_prompt(prompt_template, request, found, findings)
-        prompt = Prompt(
-            action=spec.name,
-            system=system,
-            text=text,
-            template_id=prompt_template.id,
-            source_hash=digest(
-                *(c.chunk_id for c in citations), request.path or "", request.before, request.tone
-            ),
-            one_line=spec.one_line,
-        )
-
+        findings = await asyncio.to_thread(shape_of(spec.name).findings, request, self.shield)
+        prompt = _prompt(request, found, findings, [c.chunk_id for c in citations])
         local, local_why = await self.backends.local()
-        tokens = (local or self.backends.cloud(False)).count_tokens(f"{system}\n\n{text}")
         files = {c.source for c in citations} | ({request.path} if request.path else set())
+        tokens = (local or self.backends.cloud(False)).count_tokens(
+            f"{prompt.system}\n\n{prompt.text}"
+        )
         plan = self.router.plan(
             Situation(
                 action=spec.name,
@@ -112,14 +102,16 @@ class Assistant:
             self.calls, self.backends, self.router, self.shield, prompt, plan, preference
         )
         route, call = await execution.execute(local, local_why, cloud_block)
-        answer = None
-        if call is not None:
-            said = call.generation.text.strip()
-            if call.shielded:
-                said = (await asyncio.to_thread(self.shield)).reveal_text(said)
-            answer = Answer(said, call.generation, call.cache_hit, call.confidence)
+        answer = await self._answer(call) if call else None
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         return action_result(request, route, answer, citations, findings, took_ms)
+
+    async def _answer(self, call: Call) -> Answer:
+        """What the call said, with the pseudonyms of a shielded call revealed for the user."""
+        said = call.generation.text.strip()
+        if call.shielded:
+            said = (await asyncio.to_thread(self.shield)).reveal_text(said)
+        return Answer(said, call.generation, call.cache_hit, call.confidence)
 
     def _retrieve(self, request: ActionInput) -> list[Found]:
         spec = BY_NAME[request.action]
@@ -136,3 +128,20 @@ class Assistant:
         await self.backends.aclose()
         if self.ledger is not None:
             self.ledger.close()
+
+
+def _prompt(
+    request: ActionInput, found: list[Found], findings: list[Issue], chunk_ids: list[str]
+) -> Prompt:
+    """The rendered prompt of `request` with its sources and findings."""
+    spec = BY_NAME[request.action]
+    prompt_template = template(spec.prompt or spec.name)
+    system, text = render_prompt(prompt_template, request, found, findings)
+    return Prompt(
+        action=spec.name,
+        system=system,
+        text=text,
+        template_id=prompt_template.id,
+        source_hash=digest(*chunk_ids, request.path or "", request.before, request.tone),
+        one_line=spec.one_line,
+    )
