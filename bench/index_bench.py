@@ -31,7 +31,9 @@ def main() -> None:
     shutil.rmtree(root, ignore_errors=True)
     files = chat_workspace(root, args.messages)
     settings = Settings(embedder=args.embedder)
-    embedder = create_embedder(settings.embedder)  # loaded before the clock starts, as in a daemon
+    embedder = create_embedder(
+        settings.index.embedder
+    )  # loaded before the clock starts, as in a daemon
 
     started = time.perf_counter()
     indexer = Indexer(root, settings, embedder=embedder)

@@ -60,7 +60,7 @@ def prepare(chunks: int) -> Path:
     settings = Settings.model_validate({})
     catalog = Catalog(state / "catalog.sqlite")
     catalog.set_meta("pipeline", pipeline_id(settings))
-    catalog.set_meta("embedder", EmbedderSpec(settings.embedder).model_id)
+    catalog.set_meta("embedder", EmbedderSpec(settings.index.embedder).model_id)
     records = []
     for source, parts in texts.items():
         path = ws / source

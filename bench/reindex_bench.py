@@ -32,7 +32,7 @@ def main() -> None:
     shutil.rmtree(root, ignore_errors=True)
     mixed_workspace(root, args.files)
     settings = Settings()
-    embedder = create_embedder(settings.embedder)
+    embedder = create_embedder(settings.index.embedder)
     started = time.perf_counter()
     first = Indexer(root, settings, embedder=embedder).run()
     print(

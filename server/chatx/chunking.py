@@ -13,6 +13,7 @@ from datetime import UTC
 from itertools import groupby
 from typing import Protocol
 
+from chatx.config import DEFAULTS
 from chatx.ingest.common import Section, stable_id
 from chatx.models import Chunk, ChunkMeta, Message
 
@@ -38,9 +39,9 @@ class TokenCounter(Protocol):
 class ChunkSettings:
     """Chunking knobs; see docs/adr/0003-chunking.md for the measured defaults."""
 
-    window_turns: int = 40
-    overlap_turns: int = 2
-    chat_window_tokens: int = 128
+    window_turns: int = DEFAULTS.index.window_turns
+    overlap_turns: int = DEFAULTS.index.overlap_turns
+    chat_window_tokens: int = DEFAULTS.index.chat_window_tokens
     doc_chunk_tokens: int = 254
 
 

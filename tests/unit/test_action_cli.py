@@ -65,8 +65,8 @@ def test_ask_json_contract_through_ollama(indexed: Path, ollama: OllamaStandIn) 
 
 def test_cloud_requires_allow_cloud_then_sends_only_redacted_text(indexed: Path) -> None:
     settings = Settings()
-    people = people_from(workspace_participants(indexed), settings.shield_names, settings.shield_me)
-    shield = Shield.local(people, settings.shield_regions)
+    people = people_from(workspace_participants(indexed), settings.shield.names, settings.shield.me)
+    shield = Shield.local(people, settings.shield.regions)
     scan = lambda text: [f.kind for f in shield.scan(text)]  # noqa: E731
     forbidden = ("Marco", "Priya", "Aiko")
     with AnthropicStandIn("Use helm rollback [1].", scan=scan, forbidden=forbidden) as claude:

@@ -86,7 +86,7 @@ def test_heavy_actions_route_as_before(name: str) -> None:
 
 
 def test_heavy_actions_default_setting_comes_from_the_table() -> None:
-    assert Settings().heavy_actions == ["plan-slice", "tdd-loop", "security-review"]
+    assert Settings().models.heavy_actions == ["plan-slice", "tdd-loop", "security-review"]
     assert Policy.of(Settings()).heavy == frozenset(HEAVY)
 
 

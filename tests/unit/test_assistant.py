@@ -50,8 +50,8 @@ def claude(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Anthropic
 
 def _shield(workspace: Path, settings: Settings) -> Shield:
     participants = workspace_participants(workspace)
-    people = people_from(participants, settings.shield_names, settings.shield_me)
-    return Shield.local(people, settings.shield_regions)
+    people = people_from(participants, settings.shield.names, settings.shield.me)
+    return Shield.local(people, settings.shield.regions)
 
 
 def assistant(workspace: Path, embedder, **settings: object) -> Assistant:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chatx.config import Settings, vscode_properties
+from chatx.config import FLAT_KEYS, vscode_properties
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ def test_vscode_settings_mirror_the_config_model() -> None:
     launcher = properties.pop("chatx.serverCommand")
     assert launcher["default"] == ["chatx", "serve"]
     assert properties == vscode_properties()
-    assert len(properties) == len(Settings.model_fields)
+    assert len(properties) == len(FLAT_KEYS)
     assert properties["chatx.hoverResults"]["default"] == 3
 
 

@@ -124,13 +124,17 @@ def test_rendering_links_context_and_comment_blocks() -> None:
 def test_settings_from_the_editor_warn_and_default(tmp_path: Path) -> None:
     (tmp_path / "chatx.toml").write_text("hoverResults = 5\ncompletionLimit = 9\n")
     settings, warnings = resolve_settings(tmp_path, {"chatx": {"hoverResults": "x", "bogus": 1}})
-    assert settings.hover_results == 3 and settings.completion_limit == 9
+    assert settings.editor.hover_results == 3 and settings.editor.completion_limit == 9
     assert warnings == [
         "unknown setting 'bogus' ignored",
         "invalid settings hoverResults: using their defaults",
     ]
     settings, warnings = resolve_settings(tmp_path, {"hoverMinSimilarity": 0.5})
-    assert settings.hover_min_similarity == 0.5 and settings.hover_results == 5 and not warnings
+    assert (
+        settings.editor.hover_min_similarity == 0.5
+        and settings.editor.hover_results == 5
+        and not warnings
+    )
 
 
 def test_watcher_debounces_per_path_and_groups_by_folder(tmp_path: Path) -> None:

@@ -74,8 +74,8 @@ class Calls:
         return Request(
             prompt=text,
             system=system,
-            max_tokens=s.max_output_tokens,
-            timeout_s=s.request_timeout_s,
+            max_tokens=s.models.max_output_tokens,
+            timeout_s=s.models.request_timeout_s,
             stream=True,
             stop=() if backend.capabilities.instruct else stop,
         )

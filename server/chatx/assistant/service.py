@@ -72,8 +72,8 @@ class Assistant:
             raise ChatxError.of(ProblemCode.INVALID_INPUT, f"unknown action {request.action!r}")
         if not request.text.strip():
             raise ChatxError.of(ProblemCode.INVALID_INPUT, f"/{request.action} needs some text")
-        preference = preference or self.settings.backend
-        allow = self.settings.allow_cloud if allow_cloud is None else allow_cloud
+        preference = preference or self.settings.models.backend
+        allow = self.settings.models.allow_cloud if allow_cloud is None else allow_cloud
         cloud_block = await self.backends.cloud_block(allow)
         if preference == "cloud" and cloud_block:
             raise ChatxError.of(ProblemCode.CLOUD_DISABLED, f"cannot use the cloud: {cloud_block}")
@@ -93,7 +93,7 @@ class Assistant:
                 prompt_tokens=tokens,
                 files=len(files),
                 local_window=local.capabilities.context_window if local else None,
-                output_tokens=self.settings.max_output_tokens,
+                output_tokens=self.settings.models.max_output_tokens,
                 cloud_block=cloud_block,
                 preference=preference,
             )

@@ -211,14 +211,7 @@ def _query(args: argparse.Namespace) -> int:
     workspace = _workspace(args.workspace)
     if args.k < 1:
         raise ChatxError.of(ProblemCode.INVALID_INPUT, "--k must be at least 1")
-    filters = Filters(
-        kind=args.kind,
-        platform=args.platform,
-        participant=args.participant,
-        since=args.since,
-        until=args.until,
-        path_glob=args.path_glob,
-    )
+    filters = Filters.of(args)
     result = SearchService(workspace, load_settings(workspace)).query(args.query, args.k, filters)
     if args.json:
         _emit(result)
@@ -251,7 +244,7 @@ def _extract(args: argparse.Namespace) -> int:
     path: Path = args.file
     if not path.is_file():
         raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not a file: {path}", str(path))
-    result = extract(path, path.as_posix(), load_settings(Path.cwd()).zone(), args.format)
+    result = extract(path, path.as_posix(), load_settings(Path.cwd()).index.zone(), args.format)
     if result.kind != "chat":
         raise ChatxError.of(
             ProblemCode.UNSUPPORTED_FORMAT,
@@ -275,7 +268,7 @@ def _shield_input(
 
     workspace = _workspace(args.workspace) if args.workspace else None
     settings = load_settings(workspace or Path.cwd())
-    source = read_input(args.file, settings.zone())
+    source = read_input(args.file, settings.index.zone())
     participants = source.senders()
     if workspace is not None:
         participants.update(workspace_participants(workspace))

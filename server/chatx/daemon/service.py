@@ -102,18 +102,18 @@ class Daemon:
 
     async def load_embedder(self) -> None:
         """Load the embedding model in a thread; searches are full-text only until then."""
-        embedder = await asyncio.to_thread(create_embedder, self.settings.embedder)
+        embedder = await asyncio.to_thread(create_embedder, self.settings.index.embedder)
         self.embedder = embedder
         queries = QueryCache(embedder)
         for folder in self.folders:
             folder.search.embedder = queries
         self._embedder_ready.set()
-        log.info("embedder %s loaded", self.settings.embedder)
+        log.info("embedder %s loaded", self.settings.index.embedder)
 
     async def load_name_model(self) -> None:
         """Load the Policy Shield's name model and lexicon in a thread, so the first diagnostics
         and preflight do not wait for them."""
-        package = self.settings.shield_name_model
+        package = self.settings.shield.name_model
         if package:
             found = await asyncio.to_thread(unlisted_names, package)
             if found.problem:
@@ -151,13 +151,16 @@ class Daemon:
         for folder in self.folders:
             folder.settings = settings
             folder.search.settings = settings
-        if old.embedder != settings.embedder:
+        if old.index.embedder != settings.index.embedder:
             self._embedder_ready.clear()
             self.embedder = None
             for folder in self.folders:
                 folder.search.embedder = None
             self.spawn(self.load_embedder(), "reload embedder")
-        return pipeline_id(old) != pipeline_id(settings) or old.max_file_mb != settings.max_file_mb
+        return (
+            pipeline_id(old) != pipeline_id(settings)
+            or old.index.max_file_mb != settings.index.max_file_mb
+        )
 
     async def shutdown(self) -> None:
         """Stop watching, cancel index runs, wait for background work to end."""
@@ -252,7 +255,7 @@ class Daemon:
     async def watch(self) -> None:
         """Re-index folders as their files change, until `shutdown`."""
         by_root = {folder.root: folder for folder in self.folders}
-        quiet = self.settings.watch_debounce_ms
+        quiet = self.settings.editor.watch_debounce_ms
         async for grouped in debounced_changes(list(by_root), quiet, self._stop):
             for root, paths in grouped.items():
                 self.changed(by_root[root], paths)

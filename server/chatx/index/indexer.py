@@ -44,7 +44,7 @@ def state_dir(workspace: Path) -> Path:
 
 def open_store(workspace: Path, settings: Settings) -> LanceStore:
     """The LanceDB store of a workspace."""
-    return LanceStore(state_dir(workspace) / "lancedb", ann_threshold=settings.ann_threshold)
+    return LanceStore(state_dir(workspace) / "lancedb", ann_threshold=settings.index.ann_threshold)
 
 
 @contextmanager
@@ -66,8 +66,8 @@ def writer_lock(folder: Path) -> Iterator[None]:
 def pipeline_id(settings: Settings) -> str:
     """Everything that shapes the stored rows; a change means a rebuild."""
     return (
-        f"{EmbedderSpec(settings.embedder).model_id}|turns={settings.window_turns}"
-        f"|overlap={settings.overlap_turns}|tokens={settings.chat_window_tokens}"
+        f"{EmbedderSpec(settings.index.embedder).model_id}|turns={settings.index.window_turns}"
+        f"|overlap={settings.index.overlap_turns}|tokens={settings.index.chat_window_tokens}"
         f"|pipeline=v{PIPELINE_VERSION}"
     )
 
@@ -124,7 +124,7 @@ class Indexer:
     def _locked_run(self, root: Path, started: float) -> IndexSummary:
         catalog = Catalog(state_dir(root) / "catalog.sqlite")
         store = open_store(root, self.settings)
-        spec = EmbedderSpec(self.settings.embedder)
+        spec = EmbedderSpec(self.settings.index.embedder)
         pipeline = pipeline_id(self.settings)
         if catalog.get_meta("pipeline") not in (None, pipeline):
             log.info("model, chunking or parsers changed: rebuilding the index")
@@ -172,7 +172,7 @@ class Indexer:
                 catalog.save([self._touch(known[entry.path], entry)])
             else:
                 batch.append(parsed)
-            if sum(len(p.chunks) for p in batch) >= self.settings.batch_chunks:
+            if sum(len(p.chunks) for p in batch) >= self.settings.index.batch_chunks:
                 changed |= self._commit(batch, catalog, store, summary)
                 batch = []
             if self.progress:
@@ -185,7 +185,7 @@ class Indexer:
         self, root: Path, known: dict[str, FileRecord], summary: IndexSummary
     ) -> tuple[list[Entry], dict[str, FileRecord], list[str]]:
         """Files to (re)parse, files to record as skipped, and paths whose rows must go."""
-        cap = int(self.settings.max_file_mb * 1024 * 1024)
+        cap = int(self.settings.index.max_file_mb * 1024 * 1024)
         if self.paths is None:
             entries = list(walk(root, cap))
             seen = {e.path for e in entries}
@@ -231,7 +231,7 @@ class Indexer:
             return None
         record = FileRecord(entry.path, None, "indexed", entry.size, entry.mtime_ns, digest, digest)
         try:
-            result = extract(entry.absolute, entry.path, self.settings.zone(), data=data)
+            result = extract(entry.absolute, entry.path, self.settings.index.zone(), data=data)
         except ChatxError as exc:
             return self._failed(entry, old, record, exc.problem, summary)
         except Exception as exc:  # a parser bug must not stop the run
@@ -241,9 +241,9 @@ class Indexer:
         record.format = result.format
         tokens = self._tokenizer()
         chunk_settings = ChunkSettings(
-            self.settings.window_turns,
-            self.settings.overlap_turns,
-            self.settings.chat_window_tokens,
+            self.settings.index.window_turns,
+            self.settings.index.overlap_turns,
+            self.settings.index.chat_window_tokens,
         )
         try:
             chunks = self._chunks(result, entry.path, tokens, chunk_settings)
@@ -252,7 +252,7 @@ class Indexer:
             problem = make_problem(ProblemCode.INTERNAL, f"chunking failed: {exc!r}", entry.path)
             return self._failed(entry, old, record, problem, summary)
         if chunks is None:
-            limit = self.settings.max_file_chunks
+            limit = self.settings.index.max_file_chunks
             detail = (
                 f"over the cost budget: more than {limit} chunks (maxFileChunks); "
                 "raise maxFileChunks to index it"
@@ -275,7 +275,7 @@ class Indexer:
         A document whose text alone needs more chunks than the budget is refused before any
         tokenizing; otherwise chunks are made one at a time and counting stops at the budget.
         """
-        limit = self.settings.max_file_chunks
+        limit = self.settings.index.max_file_chunks
         if result.kind == "chat":
             stream = iter_chat_chunks(result.messages, tokens, settings)
         else:
@@ -331,7 +331,7 @@ class Indexer:
             return
         chunks = [c for p in replace for c in p.chunks]
         sources = [p.entry.path for p in replace]
-        step = self.settings.batch_chunks
+        step = self.settings.index.batch_chunks
         for first in range(0, max(1, len(chunks)), step):
             part = chunks[first : first + step]
             vectors = self._embed([c.text for c in part])
@@ -364,7 +364,7 @@ class Indexer:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         if self.embedder is None:
-            self.embedder = create_embedder(self.settings.embedder)
+            self.embedder = create_embedder(self.settings.index.embedder)
         started = time.perf_counter()
         vectors = self.embedder.embed(texts)
         self.embed_seconds += time.perf_counter() - started

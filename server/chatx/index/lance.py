@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from chatx.config import DEFAULTS
 from chatx.index.rows import COLUMNS, ROWS_FILE, ChunkRows
 from chatx.index.store import SCHEMA, Filters, Hit, to_arrow
 from chatx.models import Chunk
@@ -83,7 +84,10 @@ class LanceStore:
     """
 
     def __init__(
-        self, db_dir: Path, ann_threshold: int = 50_000, read_consistency_interval: float = 1.0
+        self,
+        db_dir: Path,
+        ann_threshold: int = DEFAULTS.index.ann_threshold,
+        read_consistency_interval: float = 1.0,
     ) -> None:
         self.db_dir = db_dir
         self.uri = db_dir / f"{TABLE}.lance"

@@ -62,7 +62,7 @@ class SearchService:
             built_with = catalog.get_meta("embedder")
         finally:
             catalog.close()
-        wanted = EmbedderSpec(self.settings.embedder).model_id
+        wanted = EmbedderSpec(self.settings.index.embedder).model_id
         if built_with is not None and built_with != wanted:
             raise ChatxError.of(
                 ProblemCode.NOT_INDEXED,
@@ -92,7 +92,7 @@ class SearchService:
         if not lexical_only:
             if self.embedder is None:
                 self._check_embedder()
-                self.embedder = create_embedder(self.settings.embedder)
+                self.embedder = create_embedder(self.settings.index.embedder)
             vector = functools.partial(embed_query, self.embedder, query)
         return store.search(query, vector, k, filters or Filters())
 

@@ -24,7 +24,7 @@ def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
     if catalog:
         catalog.close()
     files: list[FileStatus] = []
-    for entry in walk(root, int(settings.max_file_mb * 1024 * 1024)):
+    for entry in walk(root, int(settings.index.max_file_mb * 1024 * 1024)):
         if entry.skip:
             files.append(
                 FileStatus(
@@ -62,7 +62,9 @@ def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
                 problem=record.problem,
             )
         )
-    limits = IndexLimits(max_file_mb=settings.max_file_mb, max_file_chunks=settings.max_file_chunks)
+    limits = IndexLimits(
+        max_file_mb=settings.index.max_file_mb, max_file_chunks=settings.index.max_file_chunks
+    )
     return StatusReport(
         workspace=str(root), files=files, totals=_totals(files), embedder=embedder, limits=limits
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,11 @@ class Filters:
     since: date | None = None
     until: date | None = None
     path_glob: str | None = None
+
+    @classmethod
+    def of(cls, options: object) -> Filters:
+        """The prefilters among `options`' attributes (the CLI's or a command's options)."""
+        return cls(**{f.name: getattr(options, f.name, None) for f in dataclasses.fields(cls)})
 
 
 @dataclass

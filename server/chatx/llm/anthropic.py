@@ -41,7 +41,7 @@ class AnthropicBackend(Backend):
     name = "anthropic"
     capabilities = Capabilities(context_window=CONTEXT, logprobs=False, streaming=True, local=False)
 
-    def __init__(self, model: str = DEFAULTS.cloud_model) -> None:
+    def __init__(self, model: str = DEFAULTS.models.cloud_model) -> None:
         self.model = model
         self._client: anthropic.AsyncAnthropic | None = None
 

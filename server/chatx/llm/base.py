@@ -31,12 +31,12 @@ class Request:
 
     prompt: str
     system: str = ""
-    max_tokens: int = DEFAULTS.max_output_tokens
+    max_tokens: int = DEFAULTS.models.max_output_tokens
     temperature: float = 0.0
     seed: int = SEED
     stop: tuple[str, ...] = ()
     stream: bool = False
-    timeout_s: float = DEFAULTS.request_timeout_s
+    timeout_s: float = DEFAULTS.models.request_timeout_s
     loop_guard: bool = True  # stop a local model's output once it repeats itself
 
 

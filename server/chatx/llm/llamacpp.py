@@ -101,7 +101,7 @@ class LlamaCppBackend(Backend):
     max_concurrency = 1
 
     def __init__(
-        self, context: int = DEFAULTS.llamacpp_context, threads: int | None = None
+        self, context: int = DEFAULTS.models.llamacpp_context, threads: int | None = None
     ) -> None:
         self.capabilities = Capabilities(
             context_window=context, logprobs=True, streaming=True, local=True, instruct=False

@@ -44,9 +44,9 @@ class OllamaBackend(Backend):
 
     def __init__(
         self,
-        model: str = DEFAULTS.ollama_model,
+        model: str = DEFAULTS.models.ollama_model,
         host: str | None = None,
-        context: int = DEFAULTS.ollama_context,
+        context: int = DEFAULTS.models.ollama_context,
     ) -> None:
         self.model = model
         self.host = host or os.environ.get("OLLAMA_HOST")

@@ -47,10 +47,12 @@ def create(name: str, settings: Settings, model: str | None = None) -> Backend:
 
 register(
     "ollama",
-    lambda s, model: OllamaBackend(model or s.ollama_model, s.ollama_host, s.ollama_context),
+    lambda s, model: OllamaBackend(
+        model or s.models.ollama_model, s.models.ollama_host, s.models.ollama_context
+    ),
 )
-register("llamacpp", lambda s, model: LlamaCppBackend(s.llamacpp_context))
-register("anthropic", lambda s, model: AnthropicBackend(model or s.cloud_model))
+register("llamacpp", lambda s, model: LlamaCppBackend(s.models.llamacpp_context))
+register("anthropic", lambda s, model: AnthropicBackend(model or s.models.cloud_model))
 
 
 class Backends:
@@ -73,22 +75,22 @@ class Backends:
         `localBackend`), `cloud` the backend serving `cloudModel` and `heavyModel`."""
         s = settings
         if local is None:
-            local = LOCAL_ORDER if s.local_backend == "auto" else (s.local_backend,)
+            local = LOCAL_ORDER if s.models.local_backend == "auto" else (s.models.local_backend,)
         return cls(
             s,
             [create(name, s) for name in local],
-            create(cloud, s, s.cloud_model),
-            create(cloud, s, s.heavy_model),
+            create(cloud, s, s.models.cloud_model),
+            create(cloud, s, s.models.heavy_model),
         )
 
     def lane_limits(self) -> dict[str, int]:
         """Concurrent calls per backend name: the tier's setting, capped by what the backend
         can serve."""
         s = self.settings
-        limits = {b.name: s.cloud_concurrency for b in (self.light, self.heavy)}
+        limits = {b.name: s.models.cloud_concurrency for b in (self.light, self.heavy)}
         for backend in self.local_backends:
-            cap = backend.max_concurrency or s.local_concurrency
-            limits[backend.name] = min(s.local_concurrency, cap)
+            cap = backend.max_concurrency or s.models.local_concurrency
+            limits[backend.name] = min(s.models.local_concurrency, cap)
         return limits
 
     async def local(self) -> tuple[Backend | None, str]:
@@ -107,7 +109,7 @@ class Backends:
         notes: list[str] = []
         found: tuple[Backend | None, str] | None = None
         for backend in self.local_backends:
-            if not await backend.locate() and self.settings.remote_models == "forbid":
+            if not await backend.locate() and self.settings.models.remote_models == "forbid":
                 note = (
                     f"{backend.location} is not on this machine: remote model hosts are "
                     "forbidden (remoteModels = forbid)"

@@ -36,13 +36,13 @@ class Policy:
     @classmethod
     def of(cls, settings: Settings) -> Policy:
         """The policy the settings configure."""
-        s = settings
+        m = settings.models
         return cls(
-            s.confidence_tau,
-            s.confidence_low,
-            s.confidence_high,
-            s.max_context_files,
-            frozenset(s.heavy_actions),
+            m.confidence_tau,
+            m.confidence_low,
+            m.confidence_high,
+            m.max_context_files,
+            frozenset(m.heavy_actions),
         )
 
 

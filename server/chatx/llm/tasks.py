@@ -41,13 +41,13 @@ class RetryPolicy:
     @classmethod
     def of(cls, settings: Settings) -> RetryPolicy:
         """Retries and the per-request ceiling the settings configure."""
-        s = settings
+        m = settings.models
         return cls(
-            attempts=s.retry_attempts,
-            initial_s=min(0.5, s.retry_max_delay_s),
-            max_s=s.retry_max_delay_s,
-            jitter_s=min(0.5, s.retry_max_delay_s),
-            timeout_s=s.request_timeout_s,
+            attempts=m.retry_attempts,
+            initial_s=min(0.5, m.retry_max_delay_s),
+            max_s=m.retry_max_delay_s,
+            jitter_s=min(0.5, m.retry_max_delay_s),
+            timeout_s=m.request_timeout_s,
         )
 
 

@@ -42,7 +42,7 @@ def _edit(ls: ChatxServer, target: Target, name: str, found: list[Any]) -> types
 
 def _search(ls: ChatxServer, query: str) -> list[Any]:
     assert ls.daemon is not None
-    return ls.daemon.related(query, RELATED_RESULTS, ls.settings.hover_min_similarity)
+    return ls.daemon.related(query, RELATED_RESULTS, ls.settings.editor.hover_min_similarity)
 
 
 def _resolvable(ls: ChatxServer) -> bool:

@@ -33,14 +33,7 @@ class QueryArgs(BaseModel):
 
     def filters(self) -> Filters:
         """The search prefilters."""
-        return Filters(
-            kind=self.kind,
-            platform=self.platform,
-            participant=self.participant,
-            since=self.since,
-            until=self.until,
-            path_glob=self.path_glob,
-        )
+        return Filters.of(self)
 
 
 def invalid_arguments(exc: ValidationError, command: str) -> ProblemError:

@@ -70,7 +70,7 @@ async def on_completion(ls: ChatxServer, params: types.CompletionParams) -> type
     match = _PREFIX.search(before)
     if ls.daemon is None or match is None:
         return _empty()
-    limit = ls.settings.completion_limit
+    limit = ls.settings.editor.completion_limit
     terms = ls.daemon.vocab.complete(match.group(), limit + 1)
     where = client_span(lines, position.line, match.start(), position.character, encoding)
     items = [term_item(term, where, rank) for rank, term in enumerate(terms[:limit])]

@@ -117,7 +117,7 @@ def schedule(ls: ChatxServer, uri: str, delay: float) -> None:
     waiting = ls.scans.pop(uri, None)
     if waiting is not None:
         waiting.cancel()
-    if not ls.settings.shield_diagnostics:
+    if not ls.settings.shield.diagnostics:
         publish(ls, uri, [], None)
         return
     ls.scans[uri] = ls.daemon.spawn(_scan_after(ls, uri, delay), f"shield scan {uri}")
@@ -177,7 +177,7 @@ async def _scan_after(ls: ChatxServer, uri: str, delay: float) -> None:
     daemon, document = ls.daemon, ls.workspace.get_text_document(uri)
     version, source, codec = document.version, document.source, document.position_codec
     state = documents(ls).setdefault(uri, _Document())
-    severity = SEVERITY[ls.settings.shield_severity]
+    severity = SEVERITY[ls.settings.shield.severity]
     focus_line, started = state.focus_line, time.perf_counter()
     scan = await asyncio.to_thread(lambda: _Scan(daemon.shield(), state, source, focus_line))
     shown: list[types.Diagnostic] | None = None
@@ -213,7 +213,7 @@ def on_did_change(ls: ChatxServer, params: types.DidChangeTextDocumentParams) ->
         if isinstance(change, types.TextDocumentContentChangePartial):
             state.focus_line = change.range.start.line
             break
-    schedule(ls, uri, ls.settings.shield_debounce_ms / 1000)
+    schedule(ls, uri, ls.settings.shield.debounce_ms / 1000)
 
 
 def refresh(ls: ChatxServer) -> None:

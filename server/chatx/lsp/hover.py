@@ -70,7 +70,7 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
     position = server_position(lines, params.position, ls.workspace.position_encoding)
     if (revealed := await pseudonym_hover(ls, params, lines, position)) is not None:
         return revealed
-    if ls.settings.hover_results == 0:
+    if ls.settings.editor.hover_results == 0:
         return None
     span = hover_query(ls, params, lines, position)
     if span is None:
@@ -80,8 +80,8 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
     found = await asyncio.to_thread(
         ls.daemon.related,
         span.text,
-        ls.settings.hover_results,
-        ls.settings.hover_min_similarity,
+        ls.settings.editor.hover_results,
+        ls.settings.editor.hover_min_similarity,
         exclude,
     )
     if not found:

@@ -67,7 +67,7 @@ async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> No
     daemon.spawn(daemon.load_name_model(), "load name model")
     for folder in daemon.folders:
         daemon.spawn(index_with_progress(ls, folder, optimize=False), f"index {folder.root}")
-    if ls.settings.watch:
+    if ls.settings.editor.watch:
         daemon.spawn(daemon.watch(), "watch")
 
 

@@ -21,6 +21,8 @@ from detect_secrets.plugins.base import RegexBasedDetector
 from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
 from stdnum import iban, luhn
 
+from chatx.config import DEFAULTS
+
 # Kinds a redaction replaces; `name` and `me` come from names.py.
 KINDS = (
     "name",
@@ -114,7 +116,7 @@ MIN_PHONE_DIGITS = 7
 MAX_NATIONAL_DIGITS = 12  # longer digit runs are card, account or order numbers
 MAX_E164_DIGITS = 15
 MIN_SHAPED_DIGITS = 8  # a possible-only number needs this many digits in phone-like groups
-DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
+DEFAULT_REGIONS = tuple(DEFAULTS.shield.regions)
 # Tried after the configured regions, for numbers none of those finds valid.
 EXTRA_REGIONS = (
     "PL", "PT", "DK", "SE", "NO", "FI", "CZ", "SK", "CH", "AT", "BE", "IE", "LU", "GR", "HU",

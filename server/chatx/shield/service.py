@@ -35,14 +35,7 @@ BATCH = 512  # texts redacted together (the entity model runs over a batch at on
 THRESHOLD = 0.995
 STRICT_THRESHOLD = 0.999
 # What `Shield.from_settings` reads: a change to any of these rebuilds a `ShieldFactory`'s shield.
-SHIELD_SETTINGS = (
-    "shield_names",
-    "shield_me",
-    "shield_regions",
-    "shield_locale",
-    "shield_name_model",
-    "shield_entities",
-)
+SHIELD_SETTINGS = ("names", "me", "regions", "locale", "name_model", "entities")
 
 
 @dataclass(frozen=True)
@@ -105,12 +98,12 @@ class Shield:
         """This machine's shield as the settings configure it: the people are `participants`
         and `me` plus the names (and the user's own) the settings list; phone regions led by
         the user's locale; the name model and the entity kinds."""
-        people = people_from(participants, settings.shield_names, [*settings.shield_me, *me])
+        people = people_from(participants, settings.shield.names, [*settings.shield.me, *me])
         return cls.local(
             people,
-            locale_regions(settings.shield_locale, settings.shield_regions),
-            names=settings.shield_name_model or None,
-            entities=settings.shield_entities,
+            locale_regions(settings.shield.locale, settings.shield.regions),
+            names=settings.shield.name_model or None,
+            entities=settings.shield.entities,
         )
 
     def with_people(self, people: People) -> Shield:
@@ -366,7 +359,7 @@ class ShieldFactory:
         """`Shield.from_settings(settings, participants)`, reused while neither changes. It
         may read the salt file: call it from a worker thread."""
         names = tuple(participants)
-        key = (names, *(getattr(settings, name) for name in SHIELD_SETTINGS))
+        key = (names, *(getattr(settings.shield, name) for name in SHIELD_SETTINGS))
         with self._lock:
             if self._built is None or self._built[0] != key:
                 self._built = (key, Shield.from_settings(settings, names))
