@@ -45,8 +45,13 @@ def prepare(chunks: int) -> Path:
     """The pre-indexed workspace (built once, reused)."""
     root = DATA / f"lsp-{chunks}"
     ws = root / "ws"
-    if (ws / ".claude-context" / "catalog.sqlite").exists():
+    pristine = root / "pristine-state"
+    if pristine.is_dir():
+        # every run starts from the same index: what an earlier run added (or left half done
+        # when it stopped) would otherwise be cleaned up while this run measures
         shutil.rmtree(ws / "new", ignore_errors=True)
+        shutil.rmtree(ws / ".claude-context")
+        shutil.copytree(pristine, ws / ".claude-context")
         return ws
     store, _ = build(DATA / f"query-{chunks}", chunks, create_embedder("onnx"))
     shutil.rmtree(root, ignore_errors=True)
@@ -85,6 +90,7 @@ def prepare(chunks: int) -> Path:
         )
     catalog.save(records)
     catalog.close()
+    shutil.copytree(state, pristine)
     print(f"# prepared {ws}: {len(records)} files, {chunks} chunks", flush=True)
     return ws
 

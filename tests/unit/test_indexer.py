@@ -207,6 +207,7 @@ def test_a_run_over_changed_paths_only(workspace: Path, embedder) -> None:  # ty
         workspace / "scratch" / "ignored.md",
         workspace / "docs" / ".env.prod",
         workspace / "notes",  # a new directory: everything under it
+        workspace / "notes" / "new.md",  # and a file in it, reported with it: indexed once
     }
     indexer = Indexer(workspace, Settings(), embedder=embedder, paths=frozenset(changed))
     summary = indexer.run()
@@ -219,6 +220,7 @@ def test_a_run_over_changed_paths_only(workspace: Path, embedder) -> None:  # ty
         "docs/runbook.md": 1,
         "notes/new.md": 1,
     }
+    assert open_store(workspace, Settings()).rows.count() == sum(sources.values())
     # The same state as a full run would reach.
     assert run(workspace, embedder).files_indexed == 0
     assert Counter(source for source, _ in rows(workspace)) == sources

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import lancedb
+
 from chatx.config import Settings
 from chatx.index.indexer import Indexer, open_store
 from chatx.models import IndexSummary
@@ -107,6 +109,21 @@ def test_a_row_mirror_out_of_step_is_rebuilt(workspace: Path, embedder) -> None:
     summary = run(workspace, embedder)
     assert summary.repairs == ["rebuilt the chunk row mirror"]
     assert open_store(workspace, Settings()).rows.count() == 11
+
+
+def test_a_chunk_stored_twice_is_stored_once(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder)
+    store = open_store(workspace, Settings())
+    twice = store.dataset().to_table(filter="source = 'docs/runbook.md'")
+    lancedb.connect(store.db_dir).open_table("chunks").add(twice)  # as a run that listed it twice
+    summary = run(workspace, embedder)
+    assert summary.repairs == [
+        "compacted the table and indexed 4 rows left out",
+        "removed 4 duplicate rows",
+    ]
+    store = open_store(workspace, Settings())
+    assert store.dataset().count_rows() == store.rows.count() == 11
+    assert run(workspace, embedder).repairs == []
 
 
 class FailsOn:

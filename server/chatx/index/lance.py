@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -132,6 +133,11 @@ class LanceStore:
             if unindexed:
                 noun = "row" if unindexed == 1 else "rows"
                 repairs.append(f"compacted the table and indexed {unindexed} {noun} left out")
+        if self.rows.count() != dataset.count_rows() and (
+            doubled := self._drop_duplicates(dataset)
+        ):
+            repairs.append(f"removed {doubled} duplicate {'row' if doubled == 1 else 'rows'}")
+            dataset = self.dataset()
         rows = int(dataset.count_rows())
         if repairs:
             self.finalize()
@@ -139,6 +145,24 @@ class LanceStore:
             self._sync_rows(rows)
             repairs.append("rebuilt the chunk row mirror")
         return repairs
+
+    def _drop_duplicates(self, dataset: Any) -> int:
+        """Keep one row per chunk id (a chunk stored twice, as a file listed twice in one run
+        once was, keeps the mirror a row short forever); the number of rows dropped."""
+        ids = dataset.to_table(columns=["chunk_id"]).column("chunk_id").to_pylist()
+        doubled = sorted({i for i, n in Counter(ids).items() if n > 1})
+        if not doubled:
+            return 0
+        where = f"chunk_id IN ({', '.join(sql_str(i) for i in doubled)})"
+        copies = dataset.to_table(filter=where)
+        first: dict[str, int] = {}
+        for index, chunk_id in enumerate(copies.column("chunk_id").to_pylist()):
+            first.setdefault(chunk_id, index)
+        table = self._writer()
+        table.delete(where)
+        table.add(copies.take(list(first.values())))
+        self._dataset = None
+        return int(copies.num_rows) - len(first)
 
     def _writer(self) -> Any:
         if self._table is None:

@@ -110,11 +110,15 @@ def walk_paths(root: Path, paths: Iterable[Path], max_bytes: int) -> Iterator[En
     """Entries for just these paths (a changed file, or everything below a changed directory),
     judged by the same rules as `walk`. Paths that no longer exist yield nothing."""
     seen: set[Path] = set()
+    given: set[str] = set()  # a folder and a file in it may both be asked for: one entry each
     for path in sorted(set(paths)):
         if path in seen or not (path == root or root in path.parents):
             continue
         try:
-            yield from _walk_path(root, path, seen, max_bytes)
+            for entry in _walk_path(root, path, seen, max_bytes):
+                if entry.path not in given:
+                    given.add(entry.path)
+                    yield entry
         except OSError as exc:
             yield _unreadable(_rel(root, path), path, "path", exc)
 
