@@ -4,9 +4,13 @@ rendering, settings from the editor."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
-from chatx.config import resolve_settings
+import pytest
+
+from chatx.config import Settings, resolve_settings
+from chatx.daemon import Daemon
 from chatx.daemon.vocab import Vocabulary
 from chatx.daemon.watch import debounced_changes, owner
 from chatx.editor.render import Found, cite_block, hover_markdown, related_block
@@ -189,3 +193,19 @@ def test_query_cache_embeds_a_repeated_query_once() -> None:
     cache.embed(["abc"])
     assert cache.embed(["x", "y"]).shape == (2, 2)  # batches pass through
     assert inner.calls == [["abc"], ["de"], ["fghi"], ["abc"], ["x", "y"]]
+
+
+async def test_a_missing_name_model_is_reported_at_startup(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings.model_validate({"shieldNameModel": "no_such_spacy_model"})
+    daemon = Daemon([tmp_path], settings)
+    with caplog.at_level(logging.WARNING, logger="chatx.daemon.service"):
+        await daemon.load_names_lexicon()
+    assert caplog.messages == [
+        "Policy Shield: the name model package no_such_spacy_model is not installed; "
+        "preflight will fail closed"
+    ]
+    caplog.clear()
+    await Daemon([tmp_path], Settings()).load_names_lexicon()
+    assert caplog.messages == []

@@ -9,6 +9,7 @@ runs of a folder are serialised; a change that arrives during a run triggers one
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -31,7 +32,7 @@ from chatx.llm.ledger import Ledger
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.shield import Shield, ShieldFactory
-from chatx.shield.persons import unlisted_names
+from chatx.shield.persons import lexicon_finder
 
 log = logging.getLogger(__name__)
 MAINTAIN_AFTER_S = 30.0
@@ -110,14 +111,18 @@ class Daemon:
         self._embedder_ready.set()
         log.info("embedder %s loaded", self.settings.index.embedder)
 
-    async def load_name_model(self) -> None:
-        """Load the Policy Shield's name model and lexicon in a thread, so the first diagnostics
-        and preflight do not wait for them."""
+    async def load_names_lexicon(self) -> None:
+        """Load the names lexicon the editor's diagnostics read, in a thread. The entity model
+        (~280 MB, ~1.5 s) loads on the first redaction or preflight, so an idle daemon does not
+        hold it; a model package that is not installed is reported now."""
         package = self.settings.shield.name_model
         if package:
-            found = await asyncio.to_thread(unlisted_names, package)
-            if found.problem:
-                log.warning("Policy Shield: %s; preflight will fail closed", found.problem)
+            found = await asyncio.to_thread(lexicon_finder)
+            problem = found.problem
+            if problem is None and importlib.util.find_spec(package) is None:
+                problem = f"the name model package {package} is not installed"
+            if problem:
+                log.warning("Policy Shield: %s; preflight will fail closed", problem)
 
     async def load_vocabulary(self) -> None:
         """Load the participants and terms every folder's index has counted (in a thread)."""

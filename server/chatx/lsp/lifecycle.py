@@ -64,7 +64,7 @@ async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> No
     )
     daemon.spawn(daemon.load_embedder(), "load embedder")
     daemon.spawn(daemon.load_vocabulary(), "load vocabulary")
-    daemon.spawn(daemon.load_name_model(), "load name model")
+    daemon.spawn(daemon.load_names_lexicon(), "load names lexicon")
     for folder in daemon.folders:
         daemon.spawn(index_with_progress(ls, folder, optimize=False), f"index {folder.root}")
     if ls.settings.editor.watch:
