@@ -241,6 +241,19 @@ class ModelSettings(SettingsGroup):
     cloud_concurrency: int = Field(default=4, ge=1, description="Concurrent cloud model calls.")
 
 
+class AgentSettings(SettingsGroup):
+    """What coding agents get over MCP."""
+
+    flat_prefix: ClassVar[str] = "agent_"
+
+    shield: bool = Field(
+        default=True,
+        description="Pseudonymise what the MCP tools return, as for the cloud: an agent's "
+        "model is usually cloud-hosted. Turn off only for an agent whose model runs on this "
+        "machine.",
+    )
+
+
 class Settings(BaseModel):
     """ChatX settings by group; every field has a default, unknown keys are ignored.
 
@@ -254,6 +267,7 @@ class Settings(BaseModel):
     editor: EditorSettings = Field(default_factory=EditorSettings)
     shield: ShieldSettings = Field(default_factory=ShieldSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
 
     def __init__(self, **data: Any) -> None:  # tells type checkers that flat keys are accepted
         super().__init__(**data)

@@ -1,5 +1,5 @@
 """The `chatx` command line: index, query, status, extract, redact, preflight, the model-backed
-actions (ask, summarize, reply, plan-slice, tdd-loop, security-review), ledger, serve."""
+actions (ask, summarize, reply, plan-slice, tdd-loop, security-review), ledger, serve, mcp."""
 
 from __future__ import annotations
 
@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print where `--tcp --port N` keeps the token clients present, and exit",
     )
+    mcp = sub.add_parser("mcp", help="the MCP server a coding agent starts (stdio)")
+    mcp.add_argument("--workspace", type=Path, default=Path("."))
     return parser
 
 
@@ -141,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "redact": _redact,
         "preflight": _preflight,
         "serve": _serve,
+        "mcp": _mcp,
         "ledger": _ledger,
         **dict.fromkeys(MODEL_ACTIONS, _action),
     }
@@ -168,6 +171,14 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.verbose:
         logging.getLogger("chatx").setLevel(logging.INFO)
     return serve(tcp=args.tcp, port=args.port)
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from chatx.agent.mcp_server import serve
+    from chatx.config import load_settings
+
+    workspace = _workspace(args.workspace)
+    return serve(workspace, load_settings(workspace))
 
 
 def _report(args: argparse.Namespace, problem: dict[str, object]) -> None:

@@ -1,0 +1,114 @@
+"""`chatx mcp`: the workspace's search, status, ask and redact as MCP tools over stdio, built
+with the official MCP SDK (`MCPServer`). Handlers only adapt: the work is `AgentTools`'.
+
+A Problem (bad input, nothing indexed, a failed Shield preflight) becomes a tool error whose
+text is the Problem as JSON, never a trace; the SDK validates arguments against each tool's
+JSON schema before a handler runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from chatx.agent.tools import AgentTools, Redaction
+from chatx.config import Settings
+from chatx.index.store import Filters
+from chatx.models import ActionResult, QueryResult, StatusReport
+from chatx.problems import ChatxError
+
+T = TypeVar("T")
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+INSTRUCTIONS = (
+    "ChatX indexes this workspace's chat transcripts and docs. Use `search` to find what was "
+    "said or decided, and cite its `source:line_start` locations. People are pseudonymised "
+    "(`CN_…`); do not try to undo that."
+)
+
+
+def create_server(tools: AgentTools) -> MCPServer:
+    """The `chatx` MCP server over `tools`."""
+    server = MCPServer("chatx", instructions=INSTRUCTIONS)
+
+    @server.tool(
+        description="Search the indexed chats and docs (hybrid: meaning and keywords). Each "
+        "citation has `source` (workspace path), `line_start`-`line_end` and a snippet.",
+        annotations=READ_ONLY,
+    )
+    async def search(
+        query: Annotated[str, Field(min_length=1, description="What to look for.")],
+        k: Annotated[int, Field(ge=1, le=100, description="How many citations.")] = 8,
+        kind: Literal["chat", "doc"] | None = None,
+        since: Annotated[date | None, Field(description="Only on or after this day.")] = None,
+        until: Annotated[date | None, Field(description="Only on or before this day.")] = None,
+        participant: Annotated[str | None, Field(description="Only their messages.")] = None,
+        platform: Annotated[str | None, Field(description="whatsapp, chatgpt, …")] = None,
+        path_glob: Annotated[str | None, Field(description="Only sources matching it.")] = None,
+    ) -> QueryResult:
+        filters = Filters(
+            kind=kind,
+            platform=platform,
+            participant=participant,
+            since=since,
+            until=until,
+            path_glob=path_glob,
+        )
+        return await _run(asyncio.to_thread(tools.query, query, k, filters))
+
+    @server.tool(
+        description="What is indexed: files, their states and problems.", annotations=READ_ONLY
+    )
+    async def status() -> StatusReport:
+        return await _run(asyncio.to_thread(tools.status))
+
+    @server.tool(
+        description="Answer a question from the index with cited sources, on the local model "
+        "first; the route says which model answered and why.",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
+    )
+    async def ask(
+        question: Annotated[str, Field(min_length=1)],
+        backend: Literal["auto", "local", "cloud"] | None = None,
+        allow_cloud: bool | None = None,
+    ) -> ActionResult:
+        return await _run(tools.ask(question, backend, allow_cloud))
+
+    @server.tool(
+        description="The text as the Policy Shield would send it: names as `CN_…`, numbers, "
+        "addresses and keys as tokens; fails when the re-scan still finds something.",
+        annotations=READ_ONLY,
+    )
+    async def redact(text: str) -> Redaction:
+        return await _run(asyncio.to_thread(tools.redact, text))
+
+    return server
+
+
+async def _run(work: Awaitable[T]) -> T:
+    try:
+        return await work
+    except ChatxError as exc:
+        raise ToolError(exc.problem.model_dump_json()) from exc
+
+
+def serve(workspace: Path, settings: Settings) -> int:
+    """Run the MCP server for `workspace` on stdin/stdout until the client goes away."""
+    tools = AgentTools(workspace, settings)
+    server = create_server(tools)
+
+    async def main() -> None:
+        try:
+            await server.run_stdio_async()
+        finally:
+            await tools.aclose()
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,137 @@
+"""What the MCP tools do for one workspace: search, status, ask and redact, with every result
+through the Policy Shield gate before it is handed to the agent (whose model is usually in the
+cloud). No MCP imports: `mcp_server` adapts this to the protocol.
+
+The gate pseudonymises the text of a result (snippets, participants, answers, problems) and
+keeps what the agent needs to act on as it is: paths, line numbers, ids, dates and kinds. When
+the preflight of that text does not pass, the tool fails with the Problem and the text is never
+returned. `agentShield = false` turns the gate off for an agent whose model runs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from chatx.assistant import ActionInput, Assistant, workspace_assistant
+from chatx.config import Settings
+from chatx.index.search import SearchService
+from chatx.index.status import workspace_status
+from chatx.index.store import Filters
+from chatx.llm.router import Preference
+from chatx.models import ActionResult, QueryResult, RedactionReport, StatusReport
+from chatx.shield.gate import outbound
+
+M = TypeVar("M", bound=BaseModel)
+
+# Fields an agent acts on (open a file at a line, compare ids): never pseudonymised.
+STRUCTURAL = frozenset(
+    {
+        "chunk_id",
+        "source",
+        "path",
+        "workspace",
+        "kind",
+        "platform",
+        "state",
+        "embedder",
+        "msg_ids",
+        "date_start",
+        "date_end",
+        "backend",
+        "model",
+        "action",
+        "type",
+        "code",
+        "status",
+    }
+)
+
+
+class Redaction(BaseModel):
+    """What `redact` returns: the text as the Policy Shield would send it, and the report."""
+
+    text: str
+    report: RedactionReport
+
+
+@dataclass
+class AgentTools:
+    """The MCP tools of one workspace (blocking calls: run them in a thread)."""
+
+    workspace: Path
+    settings: Settings
+    search: SearchService = field(init=False)
+    _assistant: Assistant | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.search = SearchService(self.workspace, self.settings)
+
+    @property
+    def assistant(self) -> Assistant:
+        """The workspace's assistant (its shield is the one the gate uses)."""
+        if self._assistant is None:
+            self._assistant = workspace_assistant(self.workspace, self.settings)
+        return self._assistant
+
+    def query(self, query: str, k: int, filters: Filters) -> QueryResult:
+        """The query contract for `query`, through the gate."""
+        return self.gated(self.search.query(query, k, filters))
+
+    def status(self) -> StatusReport:
+        """The status contract, through the gate."""
+        return self.gated(workspace_status(self.workspace, self.settings))
+
+    async def ask(
+        self, question: str, backend: Preference | None, allow_cloud: bool | None
+    ) -> ActionResult:
+        """`/ask` routed as the CLI routes it (the route is in the result), through the gate."""
+        result = await self.assistant.run(ActionInput("ask", question), backend, allow_cloud)
+        return self.gated(result)
+
+    def redact(self, text: str) -> Redaction:
+        """`text` redacted and preflighted (a failed preflight raises its Problem)."""
+        (redacted,), report = outbound(self.assistant.shield(), [text])
+        return Redaction(text=redacted, report=report)
+
+    def gated(self, result: M) -> M:
+        """`result` with its text pseudonymised and preflighted (unless `agentShield` is off);
+        POLICY_SHIELD_FAILURE when the preflight does not pass."""
+        if not self.settings.agent.shield:
+            return result
+        data = result.model_dump(mode="json")
+        texts: list[str] = []
+
+        def collect(text: str) -> str:
+            texts.append(text)
+            return text
+
+        _visit(data, collect)
+        if not texts:
+            return result
+        redacted, _ = outbound(self.assistant.shield(), texts)
+        replacements = iter(redacted)
+        return type(result).model_validate(_visit(data, lambda _: next(replacements)))
+
+    async def aclose(self) -> None:
+        """Close the assistant's backends and ledger."""
+        if self._assistant is not None:
+            await self._assistant.aclose()
+
+
+def _visit(value: Any, change: Callable[[str], str], key: str | None = None) -> Any:
+    """`value` with `change` applied to each non-empty string outside the structural fields,
+    in a fixed order (so a second visit meets the strings in the order the first did)."""
+    if key in STRUCTURAL:
+        return value
+    if isinstance(value, str):
+        return change(value) if value.strip() else value
+    if isinstance(value, dict):
+        return {k: _visit(v, change, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_visit(v, change, key) for v in value]
+    return value
