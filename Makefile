@@ -52,6 +52,7 @@ bench: $(DEVSTAMP)
 	$(PY) bench/reindex_bench.py --files 1000
 	$(PY) bench/cold_query_bench.py
 	$(PY) bench/lsp_bench.py --chunks 100000
+	$(PY) bench/agent_bench.py --chunks 100000
 	$(PY) bench/shield_bench.py --messages 100000
 	$(PY) bench/shield_bench.py --messages 100000 --corpus dense
 	$(PY) bench/shield_eval.py
