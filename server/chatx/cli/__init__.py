@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -124,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mcp = sub.add_parser("mcp", help="the MCP server a coding agent starts (stdio)")
     mcp.add_argument("--workspace", type=Path, default=Path("."))
+
+    hook = sub.add_parser("hook", help="a Claude Code hook: reads its event on stdin")
+    hook.add_argument("event", choices=["pre-tool"], help="pre-tool: PreToolUse")
+    hook.add_argument(
+        "--workspace", type=Path, help="default: $CLAUDE_PROJECT_DIR, else the event's cwd"
+    )
     return parser
 
 
@@ -144,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "preflight": _preflight,
         "serve": _serve,
         "mcp": _mcp,
+        "hook": _hook,
         "ledger": _ledger,
         **dict.fromkeys(MODEL_ACTIONS, _action),
     }
@@ -179,6 +187,35 @@ def _mcp(args: argparse.Namespace) -> int:
 
     workspace = _workspace(args.workspace)
     return serve(workspace, load_settings(workspace))
+
+
+def _hook(args: argparse.Namespace) -> int:
+    """PreToolUse: print a denial, or nothing to leave the call to the user's permissions.
+    An event that cannot be read blocks the call (exit 2; the secret guard fails closed)."""
+    from chatx.agent.hooks import EventError, pre_tool
+
+    def scan(text: str) -> list[str]:  # the Shield loads only for a payload that may leave
+        from chatx.config import load_settings
+        from chatx.index.status import workspace_participants
+        from chatx.shield import Shield
+
+        settings = load_settings(workspace)
+        shield = Shield.from_settings(settings, workspace_participants(workspace))
+        return [finding.kind for finding in shield.quick.scan(text)]
+
+    try:
+        event = json.loads(sys.stdin.read())
+        if not isinstance(event, dict):
+            raise EventError("expected a JSON object")
+        folder = args.workspace or os.environ.get("CLAUDE_PROJECT_DIR") or event.get("cwd", ".")
+        workspace = Path(folder).resolve()
+        denial = pre_tool(event, scan)
+    except (ValueError, OSError) as exc:
+        print(f"chatx hook {args.event}: cannot read the event ({exc}); blocking", file=sys.stderr)
+        return 2
+    if denial is not None:
+        print(json.dumps(denial.output()))
+    return 0
 
 
 def _report(args: argparse.Namespace, problem: dict[str, object]) -> None:
