@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import line, percentiles
+from lsp_client import ServerSession
 from shield_bench import dense_turns
 from synth import markdown_note
 
@@ -112,21 +112,13 @@ def cpu_seconds(pid: int) -> float:
     return ticks / TICKS
 
 
-class Session:
-    """A pygls client driving `chatx serve` over stdio, recording published diagnostics."""
+class Session(ServerSession):
+    """The benchmark's client of `chatx serve`, recording published diagnostics."""
 
     def __init__(self, ws: Path) -> None:
-        self.ws = ws
-        self.client = LanguageClient("chatx-diagnostics-bench", "1")
-        self.ended = 0
+        super().__init__(ws, "chatx-diagnostics-bench")
         self.idle = 0.0
         self.published: dict[str, list[tuple[float, int | None, int]]] = {}
-        self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda ls, params: None)
-
-        @self.client.feature(types.PROGRESS)
-        def progress(ls: Any, params: types.ProgressParams) -> None:
-            if isinstance(params.value, dict) and params.value.get("kind") == "end":
-                self.ended += 1
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def diagnostics(ls: Any, params: types.PublishDiagnosticsParams) -> None:
@@ -134,29 +126,6 @@ class Session:
             self.published.setdefault(params.uri, []).append(
                 (time.perf_counter(), params.version, len(shield))
             )
-
-    async def start(self) -> None:
-        """Start the server and initialize it on the workspace."""
-        await self.client.start_io(sys.executable, "-m", "chatx", "serve")
-        self.pid: int = self.client._server.pid  # type: ignore[union-attr]
-        self._drainer = asyncio.create_task(self._drain())
-        capabilities = types.ClientCapabilities(
-            window=types.WindowClientCapabilities(work_done_progress=True)
-        )
-        await self.client.initialize_async(
-            types.InitializeParams(
-                capabilities=capabilities,
-                root_uri=self.ws.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(self.ws.as_uri(), "ws")],
-                initialization_options={"shieldDebounceMs": 100},
-            )
-        )
-        self.client.initialized(types.InitializedParams())
-
-    async def _drain(self) -> None:
-        stream = self.client._server.stderr  # type: ignore[union-attr]
-        while await stream.readline():
-            pass
 
     def open(self, uri: str, text: str) -> None:
         """textDocument/didOpen."""
@@ -207,13 +176,6 @@ class Session:
         """CPU seconds used since `since` (perf_counter) beyond the idle rate."""
         spent = cpu_seconds(self.pid) - before
         return max(0.0, spent - self.idle * (time.perf_counter() - since))
-
-    async def stop(self) -> None:
-        """Shut the server down."""
-        await self.client.shutdown_async(None)
-        self.client.exit(None)
-        await asyncio.sleep(0.5)
-        await self.client.stop()
 
 
 def hover_targets(text: str, count: int, seed: int) -> list[tuple[int, int]]:
@@ -313,7 +275,7 @@ async def lsp_figures(mb: float) -> None:
             ROOT / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
         )
         session = Session(ws)
-        await session.start()
+        await session.start({"shieldDebounceMs": 100})
         while session.ended == 0:
             await asyncio.sleep(0.1)
         await session.quiet()

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,6 +34,7 @@ from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import EmbedderSpec, create_embedder
 from chatx.index.indexer import pipeline_id
 from common import DATA, line, percentiles
+from lsp_client import ServerSession
 from query_bench import build
 from synth import NAMES, message_text, whatsapp_export
 
@@ -103,42 +103,11 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-class Session:
-    """A pygls client driving `chatx serve` over stdio."""
+class Session(ServerSession):
+    """The benchmark's client of `chatx serve`."""
 
     def __init__(self, ws: Path) -> None:
-        self.ws = ws
-        self.client = LanguageClient("chatx-bench", "1")
-        self.ended = 0
-        self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda ls, params: None)
-
-        @self.client.feature(types.PROGRESS)
-        def progress(ls: Any, params: types.ProgressParams) -> None:
-            if isinstance(params.value, dict) and params.value.get("kind") == "end":
-                self.ended += 1
-
-    async def start(self) -> float:
-        started = time.perf_counter()
-        await self.client.start_io(sys.executable, "-m", "chatx", "serve")
-        self.pid = self.client._server.pid  # type: ignore[union-attr]
-        self._drainer = asyncio.create_task(self._drain())
-        capabilities = types.ClientCapabilities(
-            window=types.WindowClientCapabilities(work_done_progress=True)
-        )
-        await self.client.initialize_async(
-            types.InitializeParams(
-                capabilities=capabilities,
-                root_uri=self.ws.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(self.ws.as_uri(), "ws")],
-            )
-        )
-        self.client.initialized(types.InitializedParams())
-        return started
-
-    async def _drain(self) -> None:
-        stream = self.client._server.stderr  # type: ignore[union-attr]
-        while await stream.readline():
-            pass
+        super().__init__(ws, "chatx-bench")
 
     def open(self, path: Path, text: str, language: str = "markdown") -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,12 +129,6 @@ class Session:
             types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(line_no, char))
         )
         return len(result.items) if result else 0  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        await self.client.shutdown_async(None)
-        self.client.exit(None)
-        await asyncio.sleep(0.5)
-        await self.client.stop()
 
 
 async def within(limit: float, check: Any, since: float) -> float:
