@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.exports import chatgpt_conv
 
 from chatx.config import Settings
 from chatx.index.indexer import Indexer
@@ -19,40 +20,10 @@ WHATSAPP = (
 )
 
 
-def chatgpt(text: str) -> str:
-    """A ChatGPT export with one conversation whose user message is `text`."""
-    return json.dumps(
-        [
-            {
-                "title": "deploys",
-                "create_time": 1700000000,
-                "mapping": {
-                    "a": {
-                        "id": "a",
-                        "parent": None,
-                        "children": ["b"],
-                        "message": {
-                            "id": "a",
-                            "author": {"role": "user"},
-                            "create_time": 1700000000,
-                            "content": {"content_type": "text", "parts": [text]},
-                        },
-                    },
-                    "b": {
-                        "id": "b",
-                        "parent": "a",
-                        "children": [],
-                        "message": {
-                            "id": "b",
-                            "author": {"role": "assistant"},
-                            "create_time": 1700000001,
-                            "content": {"content_type": "text", "parts": ["use helm rollback"]},
-                        },
-                    },
-                },
-            }
-        ]
-    )
+def chatgpt(question: str) -> str:
+    """A ChatGPT export with one conversation asking `question`; `@LONE@` in it becomes the
+    JSON escape of a lone surrogate (`\\ud800`), which `json.dumps` itself never writes."""
+    return json.dumps([chatgpt_conv(0, question=question)]).replace("@LONE@", "\\ud800")
 
 
 @pytest.mark.parametrize("value", [1e20, float("nan"), float("inf"), 10**400])
@@ -69,7 +40,7 @@ def test_a_lone_surrogate_and_a_far_future_date_do_not_stop_the_run(
     (ws / "chats" / "team.txt").write_text(WHATSAPP, encoding="utf-8")
     # `\ud800` as a JSON escape: a lone surrogate once parsed
     (ws / "chats" / "conversations.json").write_text(
-        chatgpt("how do we roll back \\ud800 the deploy?"), encoding="utf-8"
+        chatgpt("how do we roll back @LONE@ the deploy?"), encoding="utf-8"
     )
     (ws / "notes.md").write_text("# Notes\n\nThe rollback runbook lives in docs.\n")
     indexer = Indexer(ws, Settings(), embedder=embedder)  # type: ignore[arg-type]
@@ -80,7 +51,7 @@ def test_a_lone_surrogate_and_a_far_future_date_do_not_stop_the_run(
 
 def broken_chatgpt_export() -> str:
     """Seven conversations, each broken in one way a robustness probe found, one per line."""
-    base = json.loads(chatgpt("how do we roll back the deploy?"))[0]
+    base = chatgpt_conv(0, question="how do we roll back the deploy?")
     variants: list[tuple[str, object]] = [
         ("content", "content given as a string"),
         ("content", {"content_type": "text", "parts": ["int part", 7]}),

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from tests.exports import chatgpt_conv
 
 from chatx.ingest import extract, extract_text
 from chatx.ingest.common import MAX_PROBLEMS, Extracted
@@ -297,35 +298,6 @@ def test_raw_bytes_damage_never_raises(corpus: Path, fmt: str) -> None:
 
 
 # --- Deterministic cases -----------------------------------------------------------------------
-
-
-def chatgpt_conv(number: int, second: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A conversation of two messages; `second` replaces fields of the assistant's message."""
-    reply = {
-        "id": f"b{number}",
-        "author": {"role": "assistant"},
-        "create_time": 1700000001,
-        "content": {"content_type": "text", "parts": [f"answer {number}"]},
-    }
-    reply.update(second or {})
-    return {
-        "title": f"t{number}",
-        "conversation_id": f"c{number}",
-        "mapping": {
-            "a": {
-                "id": "a",
-                "parent": None,
-                "children": ["b"],
-                "message": {
-                    "id": f"a{number}",
-                    "author": {"role": "user"},
-                    "create_time": 1700000000,
-                    "content": {"content_type": "text", "parts": [f"question {number}"]},
-                },
-            },
-            "b": {"id": "b", "parent": "a", "children": [], "message": reply},
-        },
-    }
 
 
 def chatgpt_file(second: dict[str, Any]) -> str:
