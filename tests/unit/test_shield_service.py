@@ -232,7 +232,7 @@ def test_token_at_and_diagnostic_positions_in_utf16() -> None:
     from lsprotocol import types
     from pygls.workspace import TextDocument
 
-    from chatx.lsp.diagnostics import shield_diagnostics
+    from chatx.lsp.diagnostics import to_diagnostics
     from chatx.shield.pseudonyms import token_at
 
     line = "ask CN_0a1b2c or ⟦TKN:email:0123abcd⟧ now"
@@ -243,8 +243,12 @@ def test_token_at_and_diagnostic_positions_in_utf16() -> None:
     text = "🎉 done\nmail 🎉 priya@example.com\n"
     document = TextDocument("file:///x.md", text)
     shield = Shield(PEOPLE, b"p" * 32)
-    [diagnostic] = shield_diagnostics(
-        shield, text, document.lines, document.position_codec, types.DiagnosticSeverity.Hint
+    [diagnostic] = to_diagnostics(
+        shield,
+        shield.quick_scan(text),
+        document.lines,
+        document.position_codec,
+        types.DiagnosticSeverity.Hint,
     )
     # UTF-16: the emoji before the address counts two code units
     assert diagnostic.range == types.Range(types.Position(1, 8), types.Position(1, 25))

@@ -57,17 +57,6 @@ WHAT = {
 }
 
 
-def shield_diagnostics(
-    shield: Shield,
-    text: str,
-    lines: Sequence[str],
-    codec: PositionCodec,
-    severity: types.DiagnosticSeverity,
-) -> list[types.Diagnostic]:
-    """The diagnostics of a whole text, scanned at once with the quick profile."""
-    return to_diagnostics(shield, shield.quick_scan(text)[:MAX_DIAGNOSTICS], lines, codec, severity)
-
-
 def to_diagnostics(
     shield: Shield,
     findings: Sequence[Finding],
