@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 QUESTION ?= how do we roll back a failed deploy?
 
-.PHONY: run test test-fast vscode bench lint schemas clean
+.PHONY: run test test-fast vscode claude-code bench lint schemas clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ run: $(STAMP)
 	$(VENV)/bin/chatx query "$(QUESTION)" --workspace examples/workspace --k 3
 	$(VENV)/bin/chatx ask "$(QUESTION)" --workspace examples/workspace
 
-test: $(DEVSTAMP) vscode
+test: $(DEVSTAMP) vscode claude-code
 	$(PY) -m pytest -q tests
 
 # The pure tier: no model load, no process started (tests/conftest.py marks the rest slow).
@@ -41,6 +41,10 @@ test-fast: $(DEVSTAMP)
 # The VS Code extension must install and compile (VS Code itself cannot run here).
 vscode:
 	cd client-config/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run -s compile
+
+# The Claude Code CLI (pinned in tests/agent/package.json) that tests/agent drive headless.
+claude-code:
+	cd tests/agent && npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check server tests bench

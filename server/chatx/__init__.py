@@ -1,3 +1,4 @@
 """ChatX: a local-first context daemon for editors and coding agents."""
 
 __version__ = "0.1.0"
+STATE_DIR = ".claude-context"  # where a workspace's index, ledger and daemon socket live

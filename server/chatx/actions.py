@@ -32,6 +32,12 @@ class ActionSpec:
     hedged: bool = False  # an uncertain local answer is followed by the cited passages
     options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     prompt: str | None = None  # template `assistant/prompts/<prompt>.v<N>.txt` (newest N)
+    # The Claude Code command `chatx agent init` writes: its argument hint, what it asks the
+    # agent to do (`$ARGUMENTS` is what the user typed), and the tools it may use: chatx's MCP
+    # tools by name (`search`, `ask`, `redact`) and Claude Code's own.
+    agent_hint: str = ""
+    agent_task: str = ""
+    agent_tools: tuple[str, ...] = ("search",)
 
 
 _ROUTE = (
@@ -47,12 +53,26 @@ SPECS: tuple[ActionSpec, ...] = (
         "after `/related`) and insert the top passages, each with its `path:line` citation, "
         "date and participants. Retrieval only: no model is called.",
         sources=5,
+        agent_hint="<topic or question>",
+        agent_task=(
+            "Find the passages of this workspace's chats and docs related to: "
+            "$ARGUMENTS\n\nCall the chatx `search` tool (k 5) and list each passage with "
+            "its `path:line` citation, its date and participants, and a one-line gist."
+        ),
+        agent_tools=("search",),
     ),
     ActionSpec(
         "cite",
         "Insert citations",
         "Like `/related`, but inserts only the `path:line` citations of the top passages.",
         sources=5,
+        agent_hint="<claim or topic>",
+        agent_task=(
+            "Find where this workspace's chats and docs support: $ARGUMENTS\n\nCall the "
+            "chatx `search` tool (k 5) and answer with the `path:line` citations only, "
+            "one per line, the strongest first."
+        ),
+        agent_tools=("search",),
     ),
     ActionSpec(
         "redact",
@@ -61,6 +81,14 @@ SPECS: tuple[ActionSpec, ...] = (
         "what the Policy Shield would send: names as `CN_…`, yours as `ME`, e-mails, numbers, "
         "addresses and keys as `⟦TKN:kind:…⟧`. Hover a token to see what it stands for; the "
         "mapping stays on this machine.",
+        agent_hint="<text, or a file path>",
+        agent_task=(
+            "Show this as ChatX's Policy Shield would send it off the machine: "
+            "$ARGUMENTS\n\nIf it names a file, read it first. Call the chatx `redact` "
+            "tool with the text and print its redacted text, then the counts by kind "
+            "from its report. Never repeat an original value."
+        ),
+        agent_tools=("redact", "Read"),
     ),
     ActionSpec(
         "ask",
@@ -74,6 +102,15 @@ SPECS: tuple[ActionSpec, ...] = (
         one_line=True,
         hedged=True,
         prompt="ask",
+        agent_hint="<question>",
+        agent_task=(
+            "Answer from this workspace's chats and docs: $ARGUMENTS\n\nCall the chatx "
+            "`ask` tool with the question: it answers on the local model first and "
+            "returns its route and sources. If it fails or its answer is thin, call the "
+            "chatx `search` tool and answer from the passages yourself. End with the "
+            "sources as `path:line`."
+        ),
+        agent_tools=("ask", "search"),
     ),
     ActionSpec(
         "summarize",
@@ -85,6 +122,13 @@ SPECS: tuple[ActionSpec, ...] = (
         sources=4,
         hedged=True,
         prompt="summarize",
+        agent_hint="<file, thread or topic>",
+        agent_task=(
+            "Summarise $ARGUMENTS: decisions, open questions and owners.\n\nIf it names "
+            "a file, read it; otherwise call the chatx `search` tool to find the thread. "
+            "Cite every point as `path:line`."
+        ),
+        agent_tools=("search", "Read"),
     ),
     ActionSpec(
         "reply",
@@ -99,6 +143,14 @@ SPECS: tuple[ActionSpec, ...] = (
         hedged=True,
         options=MappingProxyType({"tone": DEFAULT_TONE}),
         prompt="reply",
+        agent_hint="<the message to answer> [tone]",
+        agent_task=(
+            "Draft a reply to this chat message: $ARGUMENTS\n\nCall the chatx `search` "
+            "tool to find the message and the turns before it, and ground the reply in "
+            "them (tone: friendly and concise unless one is given). Cite the turns you "
+            "relied on as `path:line`; keep people as their `CN_` pseudonyms."
+        ),
+        agent_tools=("search",),
     ),
     ActionSpec(
         "plan-slice",
@@ -111,6 +163,14 @@ SPECS: tuple[ActionSpec, ...] = (
         whole_file=True,
         sources=4,
         prompt="plan-slice",
+        agent_hint="<feature or file>",
+        agent_task=(
+            "Plan a thin slice of: $ARGUMENTS\n\nCall the chatx `search` tool for the "
+            "decisions and constraints the chats and docs record about it, and read the "
+            "code it touches. Give steps, risks and a test checklist, citing each "
+            "decision as `path:line`."
+        ),
+        agent_tools=("search", "Read", "Glob", "Grep"),
     ),
     ActionSpec(
         "tdd-loop",
@@ -123,6 +183,14 @@ SPECS: tuple[ActionSpec, ...] = (
         whole_file=True,
         sources=4,
         prompt="tdd-loop",
+        agent_hint="<module or function>",
+        agent_task=(
+            "Write failing tests first for: $ARGUMENTS\n\nRead the code, call the chatx "
+            "`search` tool for the behaviour the chats and docs expect (cite it as "
+            "`path:line` in the tests' docstrings), write them as a new "
+            "`tests/test_<module>.py`, and run them to see them fail."
+        ),
+        agent_tools=("search", "Read", "Glob", "Grep", "Write", "Bash(python -m pytest *)"),
     ),
     ActionSpec(
         "security-review",
@@ -135,6 +203,15 @@ SPECS: tuple[ActionSpec, ...] = (
         whole_file=True,
         sources=4,
         prompt="security-review",
+        agent_hint="<files or diff>",
+        agent_task=(
+            "Review $ARGUMENTS for secrets, personal data, and unsafe shell or network "
+            "use.\n\nRead the code, call the chatx `search` tool for earlier security "
+            "decisions, and list the findings by severity with `path:line`. Quote no "
+            "secret or personal value: call the chatx `redact` tool on any excerpt you "
+            "show."
+        ),
+        agent_tools=("search", "redact", "Read", "Glob", "Grep"),
     ),
 )
 BY_NAME: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in SPECS})

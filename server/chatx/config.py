@@ -252,6 +252,20 @@ class AgentSettings(SettingsGroup):
         "model is usually cloud-hosted. Turn off only for an agent whose model runs on this "
         "machine.",
     )
+    context_tokens: int = Field(
+        default=600,
+        ge=0,
+        le=8000,
+        description="Token budget of the passages the prompt hook adds to an agent's prompt "
+        "(0: add none).",
+    )
+    context_min_similarity: float = Field(
+        default=0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity a passage needs to be added to an agent's prompt; "
+        "below it, the prompt gets nothing.",
+    )
 
 
 class Settings(BaseModel):

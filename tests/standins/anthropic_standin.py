@@ -1,16 +1,21 @@
 """Test fixture: a stand-in Anthropic Messages API (`POST /v1/messages`, JSON or server-sent
 events) that checks every request body it receives with a preflight of its own: anything a
-re-scan still finds, or any of the `forbidden` raw values, is recorded in `violations`."""
+re-scan still finds, or any of the `forbidden` raw values, is recorded in `violations`. For an
+agent (the Claude Code CLI), `script` queues the turns it answers with: tool calls, then text."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from tests.standins.base import Handler, StandIn, pieces
+
+_IDS = itertools.count(1)
 
 
 class _AnthropicHandler(Handler):
@@ -35,17 +40,19 @@ class _AnthropicHandler(Handler):
             return
         if fault == "slow":
             time.sleep(standin.slow_s)
-        parts = pieces(standin.answer_for(request))
+        blocks = standin.reply_for(request)
+        text = "".join(b.get("text", "") for b in blocks)
         usage_in = len(json.dumps(request)) // 4
+        stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
         message: dict[str, Any] = {
             "id": "msg_standin",
             "type": "message",
             "role": "assistant",
             "model": request.get("model"),
-            "content": [{"type": "text", "text": "".join(parts)}],
-            "stop_reason": "end_turn",
+            "content": blocks,
+            "stop_reason": stop,
             "stop_sequence": None,
-            "usage": {"input_tokens": usage_in, "output_tokens": len(parts)},
+            "usage": {"input_tokens": usage_in, "output_tokens": len(pieces(text))},
         }
         if not request.get("stream"):
             self.send_json(200, message)
@@ -54,29 +61,41 @@ class _AnthropicHandler(Handler):
         start = message | {"content": [], "stop_reason": None}
         start["usage"] = {"input_tokens": usage_in, "output_tokens": 1}
         self._event("message_start", {"type": "message_start", "message": start})
-        block = {"type": "text", "text": ""}
+        self._event("ping", {"type": "ping"})
+        for index, block in enumerate(blocks):
+            if not self._stream_block(index, block, fault):
+                return
+        end = {"stop_reason": stop, "stop_sequence": None}
+        self._event(
+            "message_delta",
+            {"type": "message_delta", "delta": end, "usage": {"output_tokens": len(pieces(text))}},
+        )
+        self._event("message_stop", {"type": "message_stop"})
+        self.end_stream()
+
+    def _stream_block(self, index: int, block: dict[str, Any], fault: str | None) -> bool:
+        """One content block as start, deltas, stop; False when a scripted fault cut it."""
+        if block["type"] == "tool_use":
+            empty = block | {"input": {}}
+            deltas = [{"type": "input_json_delta", "partial_json": json.dumps(block["input"])}]
+        else:
+            empty = {"type": "text", "text": ""}
+            deltas = [{"type": "text_delta", "text": part} for part in pieces(block["text"])]
         self._event(
             "content_block_start",
-            {"type": "content_block_start", "index": 0, "content_block": block},
+            {"type": "content_block_start", "index": index, "content_block": empty},
         )
-        self._event("ping", {"type": "ping"})
-        for part in parts:
-            delta = {"type": "text_delta", "text": part}
+        for delta in deltas:
             self._event(
-                "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
             )
             if fault == "malformed":
                 self.chunk(b"event: content_block_delta\ndata: {not json\n\n")
                 self.end_stream()
-                return
-        self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
-        end = {"stop_reason": "end_turn", "stop_sequence": None}
-        self._event(
-            "message_delta",
-            {"type": "message_delta", "delta": end, "usage": {"output_tokens": len(parts)}},
-        )
-        self._event("message_stop", {"type": "message_stop"})
-        self.end_stream()
+                return False
+        self._event("content_block_stop", {"type": "content_block_stop", "index": index})
+        return True
 
     def _event(self, name: str, data: dict[str, Any]) -> None:
         self.chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
@@ -107,6 +126,7 @@ class AnthropicStandIn(StandIn):
         self.forbidden = forbidden
         self.violations: list[str] = []
         self.echo_pseudonyms = False
+        self.turns: deque[list[dict[str, Any]]] = deque()
 
     def answer_for(self, request: dict[str, Any]) -> str:
         """The scripted answer; with `echo_pseudonyms`, followed by the pseudonyms the request
@@ -116,17 +136,43 @@ class AnthropicStandIn(StandIn):
         names = sorted(set(re.findall(r"\bCN_[0-9a-f]{6}\b", json.dumps(request))))
         return f"{self.answer} Ask {' and '.join(names)}."
 
+    def script(self, *turns: list[dict[str, Any]]) -> None:
+        """Queue the content blocks of the next replies to requests that offer tools (an
+        agent's turns: `tool_use` blocks, then text); other requests get `answer`."""
+        self.turns.extend(turns)
+
+    def reply_for(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """The content blocks of the reply to `request`."""
+        if request.get("tools") and self.turns:
+            return self.turns.popleft()
+        return [{"type": "text", "text": self.answer_for(request)}]
+
     def inspect(self, request: dict[str, Any]) -> None:
-        """Record what in this body would fail preflight (kinds and forbidden values)."""
-        texts = [request.get("system") or ""]
-        for message in request.get("messages", []):
-            content = message.get("content")
-            if isinstance(content, str):
-                texts.append(content)
-            else:
-                texts.extend(block.get("text", "") for block in content or [])
-        body = "\n".join(texts)
+        """Record what in this body would fail preflight (kinds and forbidden values): every
+        text of the system prompt and the messages, tool results included."""
+        body = "\n".join(_texts([request.get("system"), request.get("messages")]))
         if self.scan is not None:
             self.violations.extend(f"residual {kind}" for kind in self.scan(body))
         lowered = body.casefold()
         self.violations.extend(f"raw {v!r}" for v in self.forbidden if v.casefold() in lowered)
+
+
+def tool_use(name: str, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+    """A scripted turn that calls one tool."""
+    block_id = f"toolu_standin_{next(_IDS):04d}"
+    return [{"type": "tool_use", "id": block_id, "name": name, "input": arguments}]
+
+
+def said(text: str) -> list[dict[str, Any]]:
+    """A scripted turn that only answers."""
+    return [{"type": "text", "text": text}]
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    if isinstance(value, dict):
+        return [text for key in ("text", "content") for text in _texts(value.get(key))]
+    return []

@@ -12,7 +12,7 @@ from lsprotocol import types
 from chatx.actions import BY_NAME, DEFAULT_TONE, HEAVY_ACTIONS, MODEL_ACTIONS, SPECS
 from chatx.assistant import ACTIONS, ActionInput
 from chatx.assistant.templates import templates
-from chatx.cli import build_parser
+from chatx.cli.commands import build_parser
 from chatx.config import Settings
 from chatx.editor.edits import Document, action_input, find_target
 from chatx.editor.positions import UTF16

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from chatx.agent.tools import AgentTools
 from chatx.config import Settings
+from chatx.daemon import Daemon
 from chatx.models import QueryCitation, QueryResult
 
 SETTINGS = {"shieldNames": "Priya Raman", "shieldNameModel": ""}  # no entity model to load
@@ -27,7 +28,7 @@ def result() -> QueryResult:
 
 
 def test_text_is_pseudonymised_and_locations_kept(tmp_path: Path) -> None:
-    tools = AgentTools(tmp_path, Settings.model_validate(SETTINGS))
+    tools = AgentTools(Daemon([tmp_path], Settings.model_validate(SETTINGS)))
     gated = tools.gated(result())
     (citation,) = gated.citations
     assert (citation.source, citation.line_start, citation.line_end) == (
@@ -43,6 +44,7 @@ def test_text_is_pseudonymised_and_locations_kept(tmp_path: Path) -> None:
 
 
 def test_the_gate_is_off_for_a_local_agent(tmp_path: Path) -> None:
-    tools = AgentTools(tmp_path, Settings.model_validate({**SETTINGS, "agentShield": False}))
+    settings = Settings.model_validate({**SETTINGS, "agentShield": False})
+    tools = AgentTools(Daemon([tmp_path], settings))
     original = result()
     assert tools.gated(original) is original

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.clirun import chatx
 
-from chatx.agent.hooks import Denial, EventError, pre_tool, secret_path
+from chatx.agent.hooks import Denial, EventError, edited_paths, pre_tool, secret_path
 
 
 def event(tool: str, **arguments: Any) -> dict[str, Any]:
@@ -101,3 +101,20 @@ def test_the_cli_hook_denies_blocks_and_passes(tmp_path: Any) -> None:
     broken = chatx("hook", "pre-tool", stdin="{not json")
     assert broken.returncode == 2 and "cannot read the event" in broken.stderr
     assert not (tmp_path / ".claude-context").exists()
+
+
+def test_a_card_number_in_an_encoded_url_is_found() -> None:
+    url = "https://pay.example/charge?card=4111%201111%201111%201111"
+    denial = pre_tool(event("WebFetch", url=url, prompt="go"), card_found)
+    assert denial is not None and "card" in denial.reason
+
+
+def test_post_tool_names_the_edited_files_but_never_a_secret() -> None:
+    written = {"tool_name": "Write", "tool_input": {"file_path": "/w/docs/a.md", "content": "x"}}
+    assert edited_paths(written) == ["/w/docs/a.md"]
+    notebook = {"tool_name": "NotebookEdit", "tool_input": {"notebook_path": "/w/n.ipynb"}}
+    assert edited_paths(notebook) == ["/w/n.ipynb"]
+    assert edited_paths({"tool_name": "Edit", "tool_input": {"file_path": "/w/.env"}}) == []
+    assert edited_paths({"tool_name": "Read", "tool_input": {"file_path": "/w/a.md"}}) == []
+    with pytest.raises(EventError):
+        edited_paths({"tool_input": {}})

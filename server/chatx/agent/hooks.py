@@ -1,6 +1,10 @@
 """Claude Code hooks, as pure decisions over the event a hook reads on stdin (no I/O here;
 `chatx hook …` in the CLI reads the event and prints the answer).
 
+`context_output` is the `UserPromptSubmit` answer that adds the prompt's cited passages;
+`edited_paths` names the files a `PostToolUse` Edit or Write changed, to re-index them;
+`session_output` is the `SessionStart` answer that tells the agent how fresh the index is.
+
 `pre_tool` (PreToolUse) denies a tool call that would read or edit a secret file (`.env*`,
 `secrets/**`, private keys, credential files: the names the indexer never reads), including
 through a Bash command, and a call that would send personal data off this machine (WebFetch,
@@ -16,11 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chatx.index.walker import is_secret_name
 
 SECRET_DIRS = frozenset({"secrets", ".ssh", ".aws", ".gnupg"})
 FILE_KEYS = ("file_path", "notebook_path", "path")
+EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 OUTBOUND_TOOLS = frozenset({"WebFetch", "WebSearch"})
 NETWORK_COMMANDS = frozenset(
     {
@@ -67,6 +73,23 @@ class Denial:
         }
 
 
+def context_output(event: str, context: str) -> dict[str, Any]:
+    """A hook answer that adds `context` to what the agent's model reads."""
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
+
+
+def edited_paths(event: Mapping[str, Any]) -> list[str]:
+    """The files a PostToolUse event's Edit, Write or notebook edit changed (secret files
+    excluded: they are never indexed). Raises `EventError` for an event without a tool."""
+    tool, arguments = event.get("tool_name"), event.get("tool_input")
+    if not isinstance(tool, str) or not isinstance(arguments, Mapping):
+        raise EventError("expected a PostToolUse event with tool_name and tool_input")
+    if tool not in EDIT_TOOLS:
+        return []
+    values = (arguments.get(key) for key in FILE_KEYS)
+    return [v for v in values if isinstance(v, str) and v and not secret_path(v)]
+
+
 def secret_path(path: str) -> bool:
     """Whether `path` names a secret file or lies in a secret folder."""
     parts = PurePath(path.strip("'\"")).parts
@@ -95,7 +118,7 @@ def pre_tool(event: Mapping[str, Any], scan: Scan) -> Denial | None:
         payload = str(command)
     else:
         return None
-    kinds = sorted(set(scan(payload)))
+    kinds = sorted(set(scan(payload)) | set(scan(unquote_plus(payload))))  # URLs are encoded
     if not kinds:
         return None
     return Denial(

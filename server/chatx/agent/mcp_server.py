@@ -21,6 +21,8 @@ from pydantic import Field
 
 from chatx.agent.tools import AgentTools, Redaction
 from chatx.config import Settings
+from chatx.daemon.service import Daemon
+from chatx.endpoint import serve_folder
 from chatx.index.store import Filters
 from chatx.models import ActionResult, QueryResult, StatusReport
 from chatx.problems import ChatxError
@@ -61,6 +63,7 @@ def create_server(tools: AgentTools) -> MCPServer:
             until=until,
             path_glob=path_glob,
         )
+        await tools.daemon.ready()
         return await _run(asyncio.to_thread(tools.query, query, k, filters))
 
     @server.tool(
@@ -79,6 +82,7 @@ def create_server(tools: AgentTools) -> MCPServer:
         backend: Literal["auto", "local", "cloud"] | None = None,
         allow_cloud: bool | None = None,
     ) -> ActionResult:
+        await tools.daemon.ready()
         return await _run(tools.ask(question, backend, allow_cloud))
 
     @server.tool(
@@ -100,15 +104,22 @@ async def _run(work: Awaitable[T]) -> T:
 
 
 def serve(workspace: Path, settings: Settings) -> int:
-    """Run the MCP server for `workspace` on stdin/stdout until the client goes away."""
-    tools = AgentTools(workspace, settings)
-    server = create_server(tools)
+    """Run the MCP server for `workspace` on stdin/stdout until the client goes away. The
+    process is also the workspace's daemon: it loads the embedder in the background, keeps the
+    index current as files change, and answers the workspace socket (`chatx.endpoint`)."""
 
     async def main() -> None:
+        daemon = Daemon([workspace], settings)
+        folder = daemon.folders[0]
+        daemon.spawn(daemon.load_embedder(), "load embedder")
+        daemon.spawn(serve_folder(daemon, folder), "socket")
+        if settings.editor.watch:
+            daemon.spawn(daemon.watch(), "watch")
         try:
-            await server.run_stdio_async()
+            await daemon.load_vocabulary()
+            await create_server(AgentTools(daemon)).run_stdio_async()
         finally:
-            await tools.aclose()
+            await daemon.shutdown()
 
     asyncio.run(main())
     return 0

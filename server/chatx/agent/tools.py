@@ -1,6 +1,6 @@
-"""What the MCP tools do for one workspace: search, status, ask and redact, with every result
-through the Policy Shield gate before it is handed to the agent (whose model is usually in the
-cloud). No MCP imports: `mcp_server` adapts this to the protocol.
+"""What the MCP tools do for the workspace a daemon serves: search, status, ask and redact, with
+every result through the Policy Shield gate before it is handed to the agent (whose model is
+usually in the cloud). No MCP imports: `mcp_server` adapts this to the protocol.
 
 The gate pseudonymises the text of a result (snippets, participants, answers, problems) and
 keeps what the agent needs to act on as it is: paths, line numbers, ids, dates and kinds. When
@@ -11,15 +11,14 @@ returned. `agentShield = false` turns the gate off for an agent whose model runs
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from chatx.assistant import ActionInput, Assistant, workspace_assistant
+from chatx.assistant import ActionInput, Assistant
 from chatx.config import Settings
-from chatx.index.search import SearchService
+from chatx.daemon.service import Daemon, Folder
 from chatx.index.status import workspace_status
 from chatx.index.store import Filters
 from chatx.llm.router import Preference
@@ -61,30 +60,32 @@ class Redaction(BaseModel):
 
 @dataclass
 class AgentTools:
-    """The MCP tools of one workspace (blocking calls: run them in a thread)."""
+    """The MCP tools of the workspace a daemon serves (its first folder)."""
 
-    workspace: Path
-    settings: Settings
-    search: SearchService = field(init=False)
-    _assistant: Assistant | None = field(default=None, init=False)
+    daemon: Daemon
 
-    def __post_init__(self) -> None:
-        self.search = SearchService(self.workspace, self.settings)
+    @property
+    def folder(self) -> Folder:
+        """The workspace folder."""
+        return self.daemon.folders[0]
+
+    @property
+    def settings(self) -> Settings:
+        """The daemon's current settings."""
+        return self.daemon.settings
 
     @property
     def assistant(self) -> Assistant:
-        """The workspace's assistant (its shield is the one the gate uses)."""
-        if self._assistant is None:
-            self._assistant = workspace_assistant(self.workspace, self.settings)
-        return self._assistant
+        """The daemon's assistant (its shield is the one the gate uses)."""
+        return self.daemon.assistant()
 
     def query(self, query: str, k: int, filters: Filters) -> QueryResult:
         """The query contract for `query`, through the gate."""
-        return self.gated(self.search.query(query, k, filters))
+        return self.gated(self.folder.search.query(query, k, filters))
 
     def status(self) -> StatusReport:
         """The status contract, through the gate."""
-        return self.gated(workspace_status(self.workspace, self.settings))
+        return self.gated(workspace_status(self.folder.root, self.settings))
 
     async def ask(
         self, question: str, backend: Preference | None, allow_cloud: bool | None
@@ -95,7 +96,7 @@ class AgentTools:
 
     def redact(self, text: str) -> Redaction:
         """`text` redacted and preflighted (a failed preflight raises its Problem)."""
-        (redacted,), report = outbound(self.assistant.shield(), [text])
+        (redacted,), report = outbound(self.daemon.shield(), [text])
         return Redaction(text=redacted, report=report)
 
     def gated(self, result: M) -> M:
@@ -113,15 +114,9 @@ class AgentTools:
         _visit(data, collect)
         if not texts:
             return result
-        redacted, _ = outbound(self.assistant.shield(), texts)
+        redacted, _ = outbound(self.daemon.shield(), texts)
         replacements = iter(redacted)
         return type(result).model_validate(_visit(data, lambda _: next(replacements)))
-
-    async def aclose(self) -> None:
-        """Close the assistant's backends and ledger."""
-        if self._assistant is not None:
-            await self._assistant.aclose()
-
 
 def _visit(value: Any, change: Callable[[str], str], key: str | None = None) -> Any:
     """`value` with `change` applied to each non-empty string outside the structural fields,

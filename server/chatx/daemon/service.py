@@ -313,6 +313,10 @@ class Daemon:
         """Wait until the embedder is loaded."""
         await self._embedder_ready.wait()
 
+    def is_ready(self) -> bool:
+        """Whether the embedder is loaded."""
+        return self._embedder_ready.is_set()
+
     def status(self, folder: Folder) -> StatusReport:
         """The `chatx status --json` contract of one folder (blocking)."""
         return workspace_status(folder.root, self.settings)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from chatx.index.walker import STATE_DIR
+from chatx import STATE_DIR
 
 log = logging.getLogger(__name__)
 TICK_MS = 50

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from chatx import STATE_DIR
 from chatx.chunking import MAX_CHARS_PER_TOKEN, ChunkSettings, iter_chat_chunks, iter_doc_chunks
 from chatx.config import Settings
 from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
 from chatx.index.lance import LanceStore
-from chatx.index.walker import STATE_DIR, Entry, walk, walk_paths
+from chatx.index.walker import Entry, walk, walk_paths
 from chatx.ingest import Extracted, extract, read_source
 from chatx.models import Chunk, IndexSummary, Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem

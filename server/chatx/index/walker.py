@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pathspec
 
+from chatx import STATE_DIR
 from chatx.problems import ProblemCode
 
-STATE_DIR = ".claude-context"
 ALWAYS_SKIPPED_DIRS = {".git", STATE_DIR, "secrets", ".hg", ".svn"}
 SECRET_NAMES = {
     "id_rsa",

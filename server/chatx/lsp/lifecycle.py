@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from chatx.config import resolve_settings
 from chatx.daemon import Daemon, Folder
+from chatx.endpoint import serve_folder
 from chatx.lsp import diagnostics
 from chatx.lsp.context import ChatxServer
 from chatx.lsp.progress import IndexProgress
@@ -67,6 +68,7 @@ async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> No
     daemon.spawn(daemon.load_names_lexicon(), "load names lexicon")
     for folder in daemon.folders:
         daemon.spawn(index_with_progress(ls, folder, optimize=False), f"index {folder.root}")
+        daemon.spawn(serve_folder(daemon, folder), f"socket {folder.root}")
     if ls.settings.editor.watch:
         daemon.spawn(daemon.watch(), "watch")
 

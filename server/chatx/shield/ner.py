@@ -9,9 +9,11 @@ through `nlp.pipe`. The weights come from the installed package `en-core-web-sm-
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,14 +45,31 @@ class Entity:
     label: str
 
 
+@contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """spaCy's thinc imports torch when it is installed (1.2 s and ~250 MB here), though a CNN
+    pipeline never uses it: hide it while spaCy loads, unless something imported it already
+    (the torch runtime of the embedder), so that a hook that redacts starts in under a second."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
 class NameModel:
     """Entities in batches of texts; thread-safe (one pipeline call at a time)."""
 
     def __init__(self, package: str = DEFAULT_NAME_MODEL) -> None:
         try:
-            import spacy
+            with _torch_hidden():
+                import spacy
 
-            self._nlp = spacy.load(package, exclude=UNUSED)
+                self._nlp = spacy.load(package, exclude=UNUSED)
         except Exception as exc:  # any failure to load is one answer: no model
             raise NameModelError(f"the name model ({package}) cannot load: {exc}") from exc
         self._lock = threading.Lock()

@@ -1,0 +1,81 @@
+"""The context the `UserPromptSubmit` hook adds to an agent's prompt: the passages of the index
+most relevant to it, cited `path:line`, redacted by the Shield gate, within a token budget, and
+nothing at all when nothing clears the relevance bar. Pure: the caller searches and gives the
+Shield.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from chatx.config import Settings
+from chatx.index.search import SearchService
+from chatx.index.store import Hit
+from chatx.shield import Shield
+from chatx.shield.gate import outbound
+
+CANDIDATES = 6
+CHARS_PER_TOKEN = 4
+MIN_PASSAGE_CHARS = 160
+LOCATION_CHARS = 40  # what a `- path:start-end: ` prefix takes, about
+HEADER = (
+    "Passages from this workspace's chats and docs that may bear on the prompt (ChatX; "
+    "people are pseudonymised as CN_…). Cite them as path:line when you use them."
+)
+
+
+def relevant(hits: Sequence[Hit], min_similarity: float) -> list[Hit]:
+    """The hits whose meaning is close enough to the prompt (a keyword-only match is not)."""
+    return [hit for hit in hits if hit.similarity is not None and hit.similarity >= min_similarity]
+
+
+def passages(hits: Sequence[Hit], budget_tokens: int) -> list[tuple[str, str]]:
+    """`(location, text)` of the hits, best first, each cut to a fair share of the budget (a
+    short one leaves its share to the rest); a hit whose share would be too small to be of use
+    is left out."""
+    left = budget_tokens * CHARS_PER_TOKEN - len(HEADER)
+    fitting = hits[: max(0, left // (MIN_PASSAGE_CHARS + LOCATION_CHARS))]
+    kept: list[tuple[str, str]] = []
+    for index, hit in enumerate(fitting):
+        location = f"{hit.source}:{hit.line_start}-{hit.line_end}"
+        share = left // (len(fitting) - index) - len(location) - 4
+        if share < MIN_PASSAGE_CHARS:
+            break
+        text = " ".join(hit.text.split())
+        if len(text) > share:
+            text = text[: share - 1].rstrip() + "…"
+        kept.append((location, text))
+        left -= len(location) + len(text) + 4
+    return kept
+
+
+def prompt_context(
+    hits: Sequence[Hit],
+    shield: Callable[[], Shield] | None,
+    budget_tokens: int,
+    min_similarity: float,
+) -> str:
+    """The context block for a prompt, or "" when no hit is relevant. Every passage passes the
+    gate (`shield`; `None` when `agentShield` is off); a failed preflight raises its Problem and
+    nothing is returned."""
+    kept = passages(relevant(hits, min_similarity), budget_tokens)
+    if not kept:
+        return ""
+    texts = [text for _, text in kept]
+    if shield is not None:
+        texts, _ = outbound(shield(), texts)
+    lines = [f"- {location}: {text}" for (location, _), text in zip(kept, texts, strict=True)]
+    return "\n".join(["<chatx-context>", HEADER, *lines, "</chatx-context>"])
+
+
+def context_for(
+    prompt: str, search: SearchService, settings: Settings, shield: Callable[[], Shield]
+) -> str:
+    """The context block for `prompt` from `search`'s workspace, under the `agent` settings
+    (blocking); NOT_INDEXED when the workspace has no index."""
+    agent = settings.agent
+    if not prompt.strip() or agent.context_tokens == 0:
+        return ""
+    hits = search.search(prompt, CANDIDATES)
+    gate = shield if agent.shield else None
+    return prompt_context(hits, gate, agent.context_tokens, agent.context_min_similarity)

@@ -1,0 +1,224 @@
+"""`chatx hook EVENT`: the Claude Code hooks `chatx agent init` installs. Each reads its event
+(JSON) on stdin and answers on stdout as Claude Code expects.
+
+- `prompt` (UserPromptSubmit) adds the prompt's relevant cited passages, redacted. Fail-open:
+  when it cannot, it exits 0 with the reason on stderr and the prompt goes on without them.
+- `pre-tool` (PreToolUse) denies secret paths and outbound personal data. Fail-closed: an event
+  it cannot read, or a failure, exits 2, which blocks the call (the reason on stderr).
+- `post-tool` (PostToolUse on Edit/Write) re-indexes the edited files. Fail-open: the watcher
+  or the next run catches up.
+- `session-start` (SessionStart) says how fresh the index is and starts an incremental run in
+  the background. Fail-open.
+
+The workspace's daemon (`chatx.endpoint`) answers when `chatx serve` or `chatx mcp` runs for
+the workspace; otherwise the hook does the work in-process. Until it needs to, this module
+loads nothing beyond the standard library, so that a hook the daemon answers stays short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chatx import STATE_DIR, endpoint
+
+EVENTS = ("prompt", "pre-tool", "post-tool", "session-start")
+CONTEXT_TIMEOUT_S = 20.0
+REINDEX_TIMEOUT_S = 120.0
+INDEX_LOG = "index.log"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hook's arguments (shared with `chatx --help`)."""
+    parser.add_argument(
+        "event",
+        choices=EVENTS,
+        help="prompt: UserPromptSubmit; pre-tool: PreToolUse; post-tool: PostToolUse; "
+        "session-start: SessionStart",
+    )
+    parser.add_argument(
+        "--workspace", type=Path, help="default: $CLAUDE_PROJECT_DIR, else the event's cwd"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Run one hook: `argv` is what follows `chatx hook`."""
+    parser = argparse.ArgumentParser(prog="chatx hook", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run(args.event, args.workspace)
+
+
+def run(event_name: str, workspace: Path | None) -> int:
+    """Read the event on stdin, answer it; the exit code follows the table above."""
+    closed = event_name == "pre-tool"
+    try:
+        event = json.loads(sys.stdin.read())
+        if not isinstance(event, dict):
+            raise ValueError("expected a JSON object")
+        folder = workspace or os.environ.get("CLAUDE_PROJECT_DIR") or event.get("cwd") or "."
+        root = Path(folder).resolve()
+        answer = HOOKS[event_name](event, root)
+    except Exception as exc:
+        verdict = "blocking the call" if closed else "going on without chatx"
+        _say(event_name, f"{_reason(exc)}; {verdict}")
+        return 2 if closed else 0
+    if answer is not None:
+        print(json.dumps(answer))
+    return 0
+
+
+def _say(event_name: str, message: str) -> None:
+    print(f"chatx hook {event_name}: {message}", file=sys.stderr)
+
+
+def _reason(exc: Exception) -> str:
+    problem = getattr(exc, "problem", None)
+    if isinstance(problem, dict):
+        return str(problem.get("detail", exc))
+    if problem is not None:
+        return str(getattr(problem, "detail", exc))
+    if isinstance(exc, ValueError):
+        return f"cannot read the event ({exc})"
+    return f"failed ({exc!r})"
+
+
+def prompt(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
+    """UserPromptSubmit: the prompt's cited passages as additional context, or nothing."""
+    text = event.get("prompt")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    context = endpoint.call(workspace, "context", {"prompt": text}, CONTEXT_TIMEOUT_S)
+    if context is None:
+        context = _context_in_process(workspace, text)
+    if not context:
+        return None
+    from chatx.agent.hooks import context_output
+
+    return context_output("UserPromptSubmit", str(context))
+
+
+def _context_in_process(workspace: Path, text: str) -> str:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chatx.agent.context import context_for
+    from chatx.config import load_settings
+    from chatx.index.search import SearchService
+    from chatx.index.status import workspace_participants
+    from chatx.shield import Shield
+    from chatx.shield.persons import lexicon_finder, unlisted_names
+
+    settings = load_settings(workspace)
+    package = settings.shield.name_model
+    with ThreadPoolExecutor(1) as pool:  # the Shield's models load while the search runs
+        pool.submit(lambda: unlisted_names(package) if package else lexicon_finder())
+
+        def shield() -> Shield:
+            return Shield.from_settings(settings, workspace_participants(workspace))
+
+        return context_for(text, SearchService(workspace, settings), settings, shield)
+
+
+def pre_tool(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
+    """PreToolUse: a denial, or nothing to leave the call to the user's permissions."""
+    from chatx.agent.hooks import pre_tool as verdict
+
+    def scan(text: str) -> list[str]:  # the Shield loads only for a payload that may leave
+        from chatx.config import load_settings
+        from chatx.index.status import workspace_participants
+        from chatx.shield import Shield
+
+        settings = load_settings(workspace)
+        shield = Shield.from_settings(settings, workspace_participants(workspace))
+        return [finding.kind for finding in shield.quick.scan(text)]
+
+    denial = verdict(event, scan)
+    return denial.output() if denial else None
+
+
+def post_tool(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
+    """PostToolUse on Edit/Write: re-index the changed files of the workspace now."""
+    from chatx.agent.hooks import edited_paths
+
+    paths = [p for p in (_inside(workspace, v) for v in edited_paths(event)) if p is not None]
+    if not paths:
+        return None
+    params = {"paths": [str(p) for p in paths]}
+    if endpoint.call(workspace, "reindex", params, REINDEX_TIMEOUT_S) is None:
+        from chatx.config import load_settings
+        from chatx.index.indexer import Indexer
+
+        settings = load_settings(workspace)
+        Indexer(workspace, settings, paths=frozenset(paths), optimize=False).run()
+    return None
+
+
+def _inside(workspace: Path, value: str) -> Path | None:
+    path = Path(value) if Path(value).is_absolute() else workspace / value
+    path = path.resolve()
+    return path if workspace in path.parents else None
+
+
+def session_start(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
+    """SessionStart: how fresh the index is, with an incremental run started in the
+    background (by the daemon when one answers, else a detached `chatx index`)."""
+    from chatx.agent.hooks import context_output
+
+    state = workspace / STATE_DIR
+    catalog = state / "catalog.sqlite"
+    age = time.time() - catalog.stat().st_mtime if catalog.exists() else None
+    if endpoint.call(workspace, "refresh", {}, 5.0) is not None:
+        runner = "the running ChatX daemon is bringing it up to date"
+    else:
+        _index_in_background(workspace)
+        runner = (
+            "an incremental `chatx index` runs in the background "
+            f"(log: {STATE_DIR}/{INDEX_LOG})"
+        )
+    if age is None:
+        text = (
+            f"ChatX: this workspace is not indexed yet; {runner}. Until it finishes, the chatx "
+            "tools answer 'not indexed'."
+        )
+    else:
+        text = (
+            f"ChatX: this workspace's chats and docs were last indexed {_ago(age)} ago; "
+            f"{runner}. Use the chatx MCP tools (search, ask) for what was said or decided, "
+            "and cite path:line."
+        )
+    return context_output("SessionStart", text)
+
+
+def _index_in_background(workspace: Path) -> None:
+    log = workspace / STATE_DIR / INDEX_LOG
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        subprocess.Popen(
+            [sys.executable, "-m", "chatx", "index", str(workspace)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+HOOKS: dict[str, Callable[[dict[str, Any], Path], dict[str, Any] | None]] = {
+    "prompt": prompt,
+    "pre-tool": pre_tool,
+    "post-tool": post_tool,
+    "session-start": session_start,
+}

@@ -1,0 +1,202 @@
+"""The workspace's local endpoint: the process that serves a workspace (`chatx serve` or
+`chatx mcp`) listens on `.claude-context/daemon.sock` (mode 0600, same user only), so that
+`chatx query`, `chatx ask` and the Claude Code hooks reuse its loaded models and open index
+instead of loading them again.
+
+One process per workspace owns the socket: the one that holds `daemon.lock` (an flock, freed
+by the kernel when its holder dies, so a stale socket file is replaced, never trusted). A
+second `chatx serve` or `chatx mcp` on the same workspace runs without one.
+
+One request per connection: a JSON line `{"method", "params"}`, answered by one JSON line,
+`{"result": ...}` or `{"problem": <RFC 7807>}`. The client (`call`) is import-light so that a
+hook answered by the daemon stays a short process; it returns `None` when no daemon answers,
+and the caller then does the work in-process (asyncio and the models load only in a server).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatx import STATE_DIR
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from chatx.daemon.service import Daemon, Folder
+
+log = logging.getLogger(__name__)
+
+SOCKET_NAME = "daemon.sock"
+LOCK_NAME = "daemon.lock"
+MAX_SOCKET_PATH = 107  # sun_path is 108 bytes with its NUL on Linux
+MAX_LINE = 16 * 1024 * 1024
+CONNECT_TIMEOUT_S = 0.25
+
+
+def socket_path(workspace: Path) -> Path:
+    """Where the daemon of `workspace` listens."""
+    return workspace / STATE_DIR / SOCKET_NAME
+
+
+# -- client --------------------------------------------------------------------------------
+class DaemonError(Exception):
+    """The daemon answered with a problem (an RFC 7807 object)."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail", "the daemon failed"))
+        self.problem = problem
+
+
+def call(workspace: Path, method: str, params: dict[str, Any], timeout: float) -> Any | None:
+    """`method` answered by the workspace's daemon, or `None` when none answers in time (no
+    socket, a dead one, a timeout). Raises `DaemonError` when it answers with a problem."""
+    path = socket_path(workspace)
+    if not path.exists() or len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        return None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(CONNECT_TIMEOUT_S)
+            conn.connect(os.fspath(path))
+            conn.settimeout(timeout)
+            conn.sendall(json.dumps({"method": method, "params": params}).encode() + b"\n")
+            answer = _read_line(conn)
+    except OSError as exc:  # refused, gone, timed out
+        log.debug("no daemon answer at %s: %s", path, exc)
+        return None
+    if answer is None:
+        return None
+    reply = json.loads(answer)
+    if "problem" in reply:
+        raise DaemonError(reply["problem"])
+    log.debug("%s answered by the daemon at %s", method, path)
+    return reply.get("result")
+
+
+def _read_line(conn: socket.socket) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return None
+        chunks.append(data)
+        if data.endswith(b"\n"):
+            return b"".join(chunks)
+
+
+# -- server --------------------------------------------------------------------------------
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+async def serve(handlers: dict[str, Handler], workspace: Path) -> None:
+    """Answer `handlers`' methods on the workspace's socket until cancelled; nothing when
+    another process owns it or the path is too long for a Unix socket."""
+    import asyncio
+
+    claimed = _claim(workspace)
+    if claimed is None:
+        return
+    lock, sock = claimed
+    path = socket_path(workspace)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if not _same_user(writer):
+                return
+            line = await reader.readline()
+            if line:
+                reply = await _dispatch(handlers, line)
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_unix_server(answer, sock=sock, limit=MAX_LINE)
+    log.info("listening on %s", path)
+    try:
+        await asyncio.Future()  # until cancelled
+    finally:
+        server.close()
+        path.unlink(missing_ok=True)
+        lock.close()
+
+
+def _claim(workspace: Path) -> tuple[Any, socket.socket] | None:
+    """The lock and a bound listening socket, or `None` when another process serves."""
+    path = socket_path(workspace)
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        log.warning("no daemon socket: %s is longer than a Unix socket path may be", path)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(path.parent / LOCK_NAME, "a")  # noqa: SIM115 (held while serving)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        log.info("another chatx process serves %s", workspace)
+        return None
+    path.unlink(missing_ok=True)  # left by a process that died: its lock is free now
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    umask = os.umask(0o177)  # the socket file is created 0600, never readable by others first
+    try:
+        sock.bind(os.fspath(path))
+    except OSError:
+        sock.close()
+        lock.close()
+        raise
+    finally:
+        os.umask(umask)
+    sock.listen(64)
+    sock.setblocking(False)
+    return lock, sock
+
+
+def _same_user(writer: asyncio.StreamWriter) -> bool:
+    conn = writer.get_extra_info("socket")
+    if conn is None:
+        return False
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return bool(uid == os.getuid())
+
+
+async def _dispatch(handlers: dict[str, Handler], line: bytes) -> dict[str, Any]:
+    from chatx.problems import ChatxError, ProblemCode, make_problem
+
+    try:
+        request = json.loads(line)
+        method = request.get("method") if isinstance(request, dict) else None
+        handler = handlers.get(method) if isinstance(method, str) else None
+        if handler is None:
+            raise ChatxError.of(ProblemCode.INVALID_INPUT, f"unknown request: {line[:80]!r}")
+        params = request.get("params") or {}
+        return {"result": await handler(params)}
+    except ChatxError as exc:
+        return {"problem": exc.problem.model_dump(mode="json")}
+    except (ValueError, TypeError, KeyError) as exc:
+        problem = make_problem(ProblemCode.INVALID_INPUT, f"bad request: {exc}")
+        return {"problem": problem.model_dump(mode="json")}
+    except Exception as exc:
+        log.exception("daemon request failed")
+        problem = make_problem(ProblemCode.INTERNAL, repr(exc))
+        return {"problem": problem.model_dump(mode="json")}
+
+
+async def serve_folder(daemon: Daemon, folder: Folder) -> None:
+    """`serve` the methods of `daemon.requests` for one folder (run it with `daemon.spawn`);
+    a socket that cannot be made is logged, and the folder is served without one."""
+    from chatx.daemon.requests import handlers
+
+    try:
+        await serve(handlers(daemon, folder), folder.root)
+    except OSError as exc:
+        log.warning("no daemon socket for %s: %s", folder.root, exc)
