@@ -3,12 +3,16 @@ remove citations, a broken file never stops the server."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from chatx import endpoint
+from tests.clirun import chatx
 from tests.lsp.helpers import CONFIG, open_doc, start_session, until
 
 
@@ -85,3 +89,26 @@ async def test_rename_moves_citations_and_a_broken_file_changes_nothing(
     assert "docs/runbook.md" not in states and states["docs/ops.md"] == "indexed"
     assert states["chats/broken.jsonl"] in {"failed", "skipped"}
     assert await sources(client, "pizza on Friday") >= {"chats/team-orders.txt"}
+
+
+async def test_the_editors_daemon_answers_the_cli_on_the_workspace_socket(
+    client: LanguageClient, lsp_workspace: Path
+) -> None:
+    async def answers() -> bool:
+        reply = await asyncio.to_thread(endpoint.call, lsp_workspace, "ping", {}, 5)
+        return bool(reply and reply["ready"])
+
+    await until(answers, "the daemon's socket", timeout=60)
+    query = (
+        "-v",
+        "query",
+        "roll back a failed deploy",
+        "--workspace",
+        str(lsp_workspace),
+        "--json",
+        "--k",
+        "2",
+    )
+    done = await asyncio.to_thread(chatx, *query)
+    assert "answered by the daemon" in done.stderr
+    assert json.loads(done.stdout)["citations"][0]["source"] == "docs/runbook.md"

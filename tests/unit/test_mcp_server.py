@@ -96,9 +96,16 @@ async def test_ask_without_a_model_answers_from_the_index_with_its_route(indexed
 
 async def test_bad_arguments_and_unknown_tools_are_errors(indexed: Path) -> None:
     async with connect(indexed) as client:
-        assert (await client.call_tool("search", {"query": ""})).is_error
-        assert (await client.call_tool("search", {"query": "x", "k": 0})).is_error
-        assert (await client.call_tool("nope", {})).is_error
+        empty = problem(await client.call_tool("search", {"query": ""}))
+        assert (empty["code"], empty["detail"]) == (
+            "INVALID_INPUT",
+            "invalid arguments for search: query",
+        )
+        zero = problem(await client.call_tool("search", {"query": "x", "k": 0, "kind": "email"}))
+        assert zero["detail"] == "invalid arguments for search: k, kind"
+        unknown = problem(await client.call_tool("nope", {}))
+        assert unknown["code"] == "INVALID_INPUT"
+        assert unknown["detail"] == "unknown tool 'nope'; the tools are search, status, ask, redact"
         failed = problem(await client.call_tool("ask", {"question": "x", "backend": "cloud"}))
         assert failed["code"] == "CLOUD_DISABLED"
 

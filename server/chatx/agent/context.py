@@ -14,6 +14,7 @@ from chatx.index.store import Hit
 from chatx.shield import Shield
 from chatx.shield.gate import outbound
 
+Passage = tuple[str, str]  # `path:start-end` and the (cut) text
 CANDIDATES = 6
 CHARS_PER_TOKEN = 4
 MIN_PASSAGE_CHARS = 160
@@ -29,13 +30,13 @@ def relevant(hits: Sequence[Hit], min_similarity: float) -> list[Hit]:
     return [hit for hit in hits if hit.similarity is not None and hit.similarity >= min_similarity]
 
 
-def passages(hits: Sequence[Hit], budget_tokens: int) -> list[tuple[str, str]]:
+def passages(hits: Sequence[Hit], budget_tokens: int) -> list[Passage]:
     """`(location, text)` of the hits, best first, each cut to a fair share of the budget (a
     short one leaves its share to the rest); a hit whose share would be too small to be of use
     is left out."""
     left = budget_tokens * CHARS_PER_TOKEN - len(HEADER)
     fitting = hits[: max(0, left // (MIN_PASSAGE_CHARS + LOCATION_CHARS))]
-    kept: list[tuple[str, str]] = []
+    kept: list[Passage] = []
     for index, hit in enumerate(fitting):
         location = f"{hit.source}:{hit.line_start}-{hit.line_end}"
         share = left // (len(fitting) - index) - len(location) - 4
@@ -58,7 +59,11 @@ def prompt_context(
     """The context block for a prompt, or "" when no hit is relevant. Every passage passes the
     gate (`shield`; `None` when `agentShield` is off); a failed preflight raises its Problem and
     nothing is returned."""
-    kept = passages(relevant(hits, min_similarity), budget_tokens)
+    return render(passages(relevant(hits, min_similarity), budget_tokens), shield)
+
+
+def render(kept: Sequence[Passage], shield: Callable[[], Shield] | None) -> str:
+    """The context block of `kept` passages through the gate ("" when there are none)."""
     if not kept:
         return ""
     texts = [text for _, text in kept]
@@ -68,14 +73,19 @@ def prompt_context(
     return "\n".join(["<chatx-context>", HEADER, *lines, "</chatx-context>"])
 
 
+def found_passages(prompt: str, search: SearchService, settings: Settings) -> list[Passage]:
+    """The passages for `prompt` from `search`'s workspace, under the `agent` settings, not yet
+    gated (blocking); NOT_INDEXED when the workspace has no index."""
+    agent = settings.agent
+    if not prompt.strip() or agent.context_tokens == 0:
+        return []
+    hits = search.search(prompt, CANDIDATES)
+    return passages(relevant(hits, agent.context_min_similarity), agent.context_tokens)
+
+
 def context_for(
     prompt: str, search: SearchService, settings: Settings, shield: Callable[[], Shield]
 ) -> str:
-    """The context block for `prompt` from `search`'s workspace, under the `agent` settings
-    (blocking); NOT_INDEXED when the workspace has no index."""
-    agent = settings.agent
-    if not prompt.strip() or agent.context_tokens == 0:
-        return ""
-    hits = search.search(prompt, CANDIDATES)
-    gate = shield if agent.shield else None
-    return prompt_context(hits, gate, agent.context_tokens, agent.context_min_similarity)
+    """The context block for `prompt` from `search`'s workspace (blocking)."""
+    kept = found_passages(prompt, search, settings)
+    return render(kept, shield if settings.agent.shield else None)

@@ -12,20 +12,20 @@ import asyncio
 from collections.abc import Awaitable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ToolAnnotations
-from pydantic import Field
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
+from pydantic import Field, ValidationError
 
 from chatx.agent.tools import AgentTools, Redaction
 from chatx.config import Settings
 from chatx.daemon.service import Daemon
 from chatx.endpoint import serve_folder
 from chatx.index.store import Filters
-from chatx.models import ActionResult, QueryResult, StatusReport
-from chatx.problems import ChatxError
+from chatx.models import ActionResult, Problem, QueryResult, StatusReport
+from chatx.problems import ChatxError, ProblemCode, make_problem
 
 T = TypeVar("T")
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -36,9 +36,42 @@ INSTRUCTIONS = (
 )
 
 
+class ProblemError(ToolError):
+    """A tool error whose text is a Problem (RFC 7807) as JSON."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.model_dump_json())
+
+
+class ChatxServer(MCPServer):
+    """`MCPServer` whose every tool error carries a Problem: an unknown tool or arguments that
+    fail the input schema become INVALID_INPUT (naming the fields, never their values)."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Any = None
+    ) -> CallToolResult | InputRequiredResult:
+        """The SDK's call, with its own tool errors turned into Problems."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except (ProblemError, UnexpectedToolError):
+            raise
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ProblemError):  # ours, under the SDK's prefix
+                raise exc.__cause__ from None
+            if isinstance(exc.__cause__, ValidationError):
+                fields = sorted({".".join(map(str, e["loc"])) for e in exc.__cause__.errors()})
+                detail = f"invalid arguments for {name}: {', '.join(fields)}"
+            elif self._tool_manager.get_tool(name) is None:
+                known = ", ".join(tool.name for tool in await self.list_tools())
+                detail = f"unknown tool {name!r}; the tools are {known}"
+            else:
+                detail = str(exc)
+            raise ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail)) from exc
+
+
 def create_server(tools: AgentTools) -> MCPServer:
     """The `chatx` MCP server over `tools`."""
-    server = MCPServer("chatx", instructions=INSTRUCTIONS)
+    server = ChatxServer("chatx", instructions=INSTRUCTIONS)
 
     @server.tool(
         description="Search the indexed chats and docs (hybrid: meaning and keywords). Each "
@@ -100,18 +133,21 @@ async def _run(work: Awaitable[T]) -> T:
     try:
         return await work
     except ChatxError as exc:
-        raise ToolError(exc.problem.model_dump_json()) from exc
+        raise ProblemError(exc.problem) from exc
 
 
 def serve(workspace: Path, settings: Settings) -> int:
     """Run the MCP server for `workspace` on stdin/stdout until the client goes away. The
-    process is also the workspace's daemon: it loads the embedder in the background, keeps the
-    index current as files change, and answers the workspace socket (`chatx.endpoint`)."""
+    process is also the workspace's daemon: it loads the embedder and the gate's name model in
+    the background, keeps the index current as files change, and answers the workspace socket
+    (`chatx.endpoint`)."""
 
     async def main() -> None:
         daemon = Daemon([workspace], settings)
         folder = daemon.folders[0]
         daemon.spawn(daemon.load_embedder(), "load embedder")
+        if settings.agent.shield:
+            daemon.spawn(daemon.load_name_model(), "load name model")
         daemon.spawn(serve_folder(daemon, folder), "socket")
         if settings.editor.watch:
             daemon.spawn(daemon.watch(), "watch")

@@ -25,10 +25,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from chatx import STATE_DIR, endpoint
 
+T = TypeVar("T")
 EVENTS = ("prompt", "pre-tool", "post-tool", "session-start")
 CONTEXT_TIMEOUT_S = 20.0
 REINDEX_TIMEOUT_S = 120.0
@@ -106,24 +107,73 @@ def prompt(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
 
 
 def _context_in_process(workspace: Path, text: str) -> str:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from chatx.agent.context import context_for
+    """The context without a daemon. The search runs in a forked child while this process loads
+    the Shield's models: each takes about half a second on its own core."""
+    from chatx.agent.context import found_passages, render
     from chatx.config import load_settings
-    from chatx.index.search import SearchService
     from chatx.index.status import workspace_participants
     from chatx.shield import Shield
-    from chatx.shield.persons import lexicon_finder, unlisted_names
 
     settings = load_settings(workspace)
+
+    def search() -> list[tuple[str, str]]:
+        from chatx.index.search import SearchService
+
+        return found_passages(text, SearchService(workspace, settings), settings)
+
+    def shield() -> Shield:
+        return Shield.from_settings(settings, workspace_participants(workspace))
+
+    if not settings.agent.shield:
+        return render(search(), None)
     package = settings.shield.name_model
-    with ThreadPoolExecutor(1) as pool:  # the Shield's models load while the search runs
-        pool.submit(lambda: unlisted_names(package) if package else lexicon_finder())
+    kept = _forked(search, lambda: _load_name_finder(package))
+    return render(kept, shield)
 
-        def shield() -> Shield:
-            return Shield.from_settings(settings, workspace_participants(workspace))
 
-        return context_for(text, SearchService(workspace, settings), settings, shield)
+def _load_name_finder(package: str) -> None:
+    from chatx.shield.persons import lexicon_finder, unlisted_names
+
+    unlisted_names(package) if package else lexicon_finder()
+
+
+def _forked(work: Callable[[], T], meanwhile: Callable[[], None]) -> T:
+    """`work()` run in a forked child while `meanwhile()` runs here; its result (or Problem)
+    comes back pickled. Without `fork`, one after the other."""
+    if not hasattr(os, "fork"):
+        meanwhile()
+        return work()
+    import pickle
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: nothing but the work, then out without cleanup
+        os.close(read)
+        try:
+            outcome: tuple[str, Any] = ("ok", work())
+        except BaseException as exc:
+            problem = getattr(exc, "problem", None)
+            outcome = (
+                ("problem", problem.model_dump(mode="json")) if problem else ("error", repr(exc))
+            )
+        with os.fdopen(write, "wb") as out:
+            pickle.dump(outcome, out)
+        os._exit(0)
+    os.close(write)
+    try:
+        meanwhile()
+        with os.fdopen(read, "rb") as pipe:
+            kind, value = pickle.load(pipe)
+    finally:
+        os.waitpid(pid, 0)
+    if kind == "ok":
+        return cast(T, value)
+    if kind == "problem":
+        from chatx.models import Problem
+        from chatx.problems import ChatxError
+
+        raise ChatxError(Problem.model_validate(value))
+    raise RuntimeError(f"the search failed: {value}")
 
 
 def pre_tool(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
@@ -179,8 +229,7 @@ def session_start(event: dict[str, Any], workspace: Path) -> dict[str, Any] | No
     else:
         _index_in_background(workspace)
         runner = (
-            "an incremental `chatx index` runs in the background "
-            f"(log: {STATE_DIR}/{INDEX_LOG})"
+            f"an incremental `chatx index` runs in the background (log: {STATE_DIR}/{INDEX_LOG})"
         )
     if age is None:
         text = (

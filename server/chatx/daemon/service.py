@@ -32,7 +32,7 @@ from chatx.llm.ledger import Ledger
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.shield import Shield, ShieldFactory
-from chatx.shield.persons import lexicon_finder
+from chatx.shield.persons import lexicon_finder, unlisted_names
 
 log = logging.getLogger(__name__)
 MAINTAIN_AFTER_S = 30.0
@@ -123,6 +123,13 @@ class Daemon:
                 problem = f"the name model package {package} is not installed"
             if problem:
                 log.warning("Policy Shield: %s; preflight will fail closed", problem)
+
+    async def load_name_model(self) -> None:
+        """Load the Shield's entity model and lexicon now, in a thread, rather than on the first
+        redaction: for `chatx mcp`, whose every tool result and prompt context is gated."""
+        package = self.settings.shield.name_model
+        if package:
+            await asyncio.to_thread(unlisted_names, package)
 
     async def load_vocabulary(self) -> None:
         """Load the participants and terms every folder's index has counted (in a thread)."""
