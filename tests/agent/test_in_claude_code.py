@@ -175,33 +175,46 @@ def test_pre_tool_blocks_a_web_fetch_carrying_a_card_number(
     assert all(request.get("tools") for request in model.requests)  # no page summary: no fetch
 
 
-def test_a_write_is_searchable_after_post_tool_use(
+def test_edits_are_searchable_after_post_tool_use(
     workspace: Path, home: Path, model: AnthropicStandIn
 ) -> None:
-    path = workspace / "docs" / "kiwi.md"
+    """No MCP server, so no daemon: the PostToolUse hook itself indexes each change."""
+    created = workspace / "docs" / "kiwi.md"
     content = "# Kiwi cache\n\nThe kiwi cache is flushed nightly at 02:00 by the janitor job.\n"
-    model.script(tool_use("Write", {"file_path": str(path), "content": content}), said("done"))
-    # no MCP server, so no daemon: the PostToolUse hook itself indexes the file
+    runbook = workspace / "docs" / "runbook.md"
+    old = "Page them through the `#orders-oncall`\nchannel"
+    new = "Page them through the `#orders-pager`\nchannel, then call the duty phone"
+    assert old in runbook.read_text()
+    model.script(
+        tool_use("Write", {"file_path": str(created), "content": content}),
+        tool_use("Read", {"file_path": str(runbook)}),  # Claude Code edits only what it read
+        tool_use("Edit", {"file_path": str(runbook), "old_string": old, "new_string": new}),
+        said("done"),
+    )
     claude(
         workspace,
         home,
         model,
-        "Note how the kiwi cache is flushed.",
+        "Record the kiwi cache flush and the new pager channel.",
         "--strict-mcp-config",
         "--permission-mode",
         "acceptEdits",
     )
-    assert path.read_text() == content
-    found = chatx(
-        "query",
-        "when is the kiwi cache flushed",
-        "--workspace",
-        str(workspace),
-        "--json",
-        "--k",
-        "1",
-    )
-    assert json.loads(found.stdout)["citations"][0]["source"] == "docs/kiwi.md"
+    assert created.read_text() == content and new in runbook.read_text()
+    assert all(not is_error for is_error, _ in tool_results(model))
+
+    def top(query: str) -> str:
+        found = chatx("query", query, "--workspace", str(workspace), "--json", "--k", "1")
+        return str(json.loads(found.stdout)["citations"][0]["source"])
+
+    assert top("when is the kiwi cache flushed") == "docs/kiwi.md"
+    found = chatx("query", "orders-pager duty phone", "--workspace", str(workspace), "--json")
+    snippets = [
+        c["snippet"]
+        for c in json.loads(found.stdout)["citations"]
+        if c["source"] == "docs/runbook.md"
+    ]
+    assert any("orders-pager" in snippet for snippet in snippets)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.name for spec in SPECS])

@@ -1,5 +1,6 @@
 """The `chatx` command line: index, query, status, extract, redact, preflight, the model-backed
-actions (ask, summarize, reply, plan-slice, tdd-loop, security-review), ledger, serve, mcp."""
+actions (ask, summarize, reply, plan-slice, tdd-loop, security-review), ledger, serve, mcp,
+agent init, hook."""
 
 from __future__ import annotations
 

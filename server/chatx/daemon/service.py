@@ -82,6 +82,7 @@ class Daemon:
         self.vocab = Vocabulary()
         self.embedder: Embedder | None = None
         self._embedder_ready = asyncio.Event()
+        self._embedder_failure: str | None = None
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_indexed: Callable[[Folder, IndexSummary], None] | None = None
@@ -103,7 +104,15 @@ class Daemon:
 
     async def load_embedder(self) -> None:
         """Load the embedding model in a thread; searches are full-text only until then."""
-        embedder = await asyncio.to_thread(create_embedder, self.settings.index.embedder)
+        try:
+            embedder = await asyncio.to_thread(create_embedder, self.settings.index.embedder)
+        except Exception as exc:
+            self._embedder_failure = (
+                f"the embedder {self.settings.index.embedder} cannot load: {exc}"
+            )
+            self._embedder_ready.set()  # nobody waits forever: `ready` raises the failure
+            raise
+        self._embedder_failure = None
         self.embedder = embedder
         queries = QueryCache(embedder)
         for folder in self.folders:
@@ -317,12 +326,14 @@ class Daemon:
         return query_result(query, lambda: [item.hit for item in self.search(query, k, filters)])
 
     async def ready(self) -> None:
-        """Wait until the embedder is loaded."""
+        """Wait until the embedder is loaded; INTERNAL when it could not load."""
         await self._embedder_ready.wait()
+        if self._embedder_failure is not None:
+            raise ChatxError.of(ProblemCode.INTERNAL, self._embedder_failure)
 
     def is_ready(self) -> bool:
         """Whether the embedder is loaded."""
-        return self._embedder_ready.is_set()
+        return self._embedder_ready.is_set() and self._embedder_failure is None
 
     def status(self, folder: Folder) -> StatusReport:
         """The `chatx status --json` contract of one folder (blocking)."""
