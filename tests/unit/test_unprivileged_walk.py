@@ -58,7 +58,9 @@ def give_away(tree: Path) -> None:
 
 def test_unreadable_folder_ignore_file_and_file(open_tree: Path) -> None:
     ws = open_tree / "ws"
-    shutil.copytree(REPO / "examples" / "workspace", ws)
+    shutil.copytree(
+        REPO / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
+    )
     (ws / "locked").mkdir()
     (ws / "locked" / "diary.md").write_text("# Diary\n\nNothing to see.\n")
     (ws / "guarded").mkdir()
