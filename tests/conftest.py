@@ -18,6 +18,8 @@ os.environ.setdefault("CHATX_SHIELD_DIR", tempfile.mkdtemp(prefix="chatx-shield-
 os.environ["OLLAMA_HOST"] = "127.0.0.1:9"
 for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
     os.environ.pop(_name, None)
+# Run inside a Claude Code session, hooks would act on that project instead of the event's cwd.
+os.environ.pop("CLAUDE_PROJECT_DIR", None)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

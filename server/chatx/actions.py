@@ -84,11 +84,12 @@ SPECS: tuple[ActionSpec, ...] = (
         agent_hint="<text, or a file path>",
         agent_task=(
             "Show this as ChatX's Policy Shield would send it off the machine: "
-            "$ARGUMENTS\n\nIf it names a file, read it first. Call the chatx `redact` "
-            "tool with the text and print its redacted text, then the counts by kind "
-            "from its report. Never repeat an original value."
+            "$ARGUMENTS\n\nCall the chatx `redact` tool: a file goes as its `path` (do not "
+            "read it yourself: what you read reaches your model unredacted), anything else "
+            "as `text`. Print the redacted text, then the counts by kind from its report. "
+            "Never repeat an original value."
         ),
-        agent_tools=("redact", "Read"),
+        agent_tools=("redact",),
     ),
     ActionSpec(
         "ask",

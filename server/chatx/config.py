@@ -259,6 +259,11 @@ class AgentSettings(SettingsGroup):
         description="Token budget of the passages the prompt hook adds to an agent's prompt "
         "(0: add none).",
     )
+    session_index: bool = Field(
+        default=True,
+        description="When an agent session starts in an indexed workspace, run an incremental "
+        "index in the background (the daemon's, else a detached `chatx index`).",
+    )
     context_min_similarity: float = Field(
         default=0.35,
         ge=-1.0,

@@ -20,7 +20,9 @@ import json
 import logging
 import os
 import socket
+import stat
 import struct
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,28 +58,60 @@ class DaemonError(Exception):
 
 
 def call(workspace: Path, method: str, params: dict[str, Any], timeout: float) -> Any | None:
-    """`method` answered by the workspace's daemon, or `None` when none answers in time (no
-    socket, a dead one, a timeout). Raises `DaemonError` when it answers with a problem."""
+    """`method` answered by the workspace's daemon, or `None` when no daemon of this user
+    listens there (no socket, a dead one, another owner). Once the request is sent, a timeout
+    or a broken answer is a `DaemonError` (TIMEOUT, INTERNAL), never a silent `None`: the
+    caller must not do the work a second time. A problem answer raises `DaemonError` too."""
     path = socket_path(workspace)
-    if not path.exists() or len(os.fsencode(path)) > MAX_SOCKET_PATH:
+    if not _own_socket(path):
         return None
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        try:
             conn.settimeout(CONNECT_TIMEOUT_S)
             conn.connect(os.fspath(path))
+        except OSError as exc:  # refused (a stale socket), gone
+            log.debug("no daemon at %s: %s", path, exc)
+            return None
+        if _peer_uid(conn) not in (None, os.getuid()):
+            log.warning("%s is served by another user; not using it", path)
+            return None
+        try:
             conn.settimeout(timeout)
             conn.sendall(json.dumps({"method": method, "params": params}).encode() + b"\n")
             answer = _read_line(conn)
-    except OSError as exc:  # refused, gone, timed out
-        log.debug("no daemon answer at %s: %s", path, exc)
-        return None
-    if answer is None:
-        return None
-    reply = json.loads(answer)
+            reply = json.loads(answer) if answer else None
+        except (OSError, ValueError) as exc:
+            code = "TIMEOUT" if isinstance(exc, TimeoutError) else "INTERNAL"
+            raise DaemonError(
+                {"code": code, "detail": f"the daemon at {path} did not answer {method}: {exc}"}
+            ) from exc
+    if not isinstance(reply, dict):
+        raise DaemonError(
+            {"code": "INTERNAL", "detail": f"the daemon closed without answering {method}"}
+        )
     if "problem" in reply:
         raise DaemonError(reply["problem"])
     log.debug("%s answered by the daemon at %s", method, path)
     return reply.get("result")
+
+
+def _own_socket(path: Path) -> bool:
+    """Whether `path` is a socket (not a link to one) of this user, short enough to reach."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    same_user = info.st_uid == os.getuid()
+    return stat.S_ISSOCK(info.st_mode) and same_user and len(os.fsencode(path)) <= MAX_SOCKET_PATH
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    """The uid of the process at the other end (None where the platform does not say)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])
 
 
 def _read_line(conn: socket.socket) -> bytes | None:
@@ -108,15 +142,16 @@ async def serve(handlers: dict[str, Handler], workspace: Path) -> None:
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            if not _same_user(writer):
+            conn = writer.get_extra_info("socket")
+            if conn is None or _peer_uid(conn) not in (None, os.getuid()):
                 return
             line = await reader.readline()
             if line:
                 reply = await _dispatch(handlers, line)
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass  # the client went away, or sent a line longer than MAX_LINE
         finally:
             writer.close()
 
@@ -131,42 +166,37 @@ async def serve(handlers: dict[str, Handler], workspace: Path) -> None:
 
 
 def _claim(workspace: Path) -> tuple[Any, socket.socket] | None:
-    """The lock and a bound listening socket, or `None` when another process serves."""
+    """The lock and a bound listening socket, or `None` when another process serves.
+
+    The socket is bound in a private (0700) folder, made 0600, then renamed into place, so it
+    is never reachable by another user, and the process umask is left alone."""
     path = socket_path(workspace)
-    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+    if len(os.fsencode(path)) + 1 > MAX_SOCKET_PATH:  # + 1: bound first as `.s<8>/s`
         log.warning("no daemon socket: %s is longer than a Unix socket path may be", path)
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(path.parent / LOCK_NAME, "a")  # noqa: SIM115 (held while serving)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path.parent / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    lock = os.fdopen(descriptor, "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         lock.close()
         log.info("another chatx process serves %s", workspace)
         return None
-    path.unlink(missing_ok=True)  # left by a process that died: its lock is free now
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    umask = os.umask(0o177)  # the socket file is created 0600, never readable by others first
     try:
-        sock.bind(os.fspath(path))
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".s") as private:
+            bound = Path(private) / "s"
+            sock.bind(os.fspath(bound))
+            os.chmod(bound, 0o600)
+            os.replace(bound, path)  # over a socket left by a process that died
     except OSError:
         sock.close()
         lock.close()
         raise
-    finally:
-        os.umask(umask)
     sock.listen(64)
     sock.setblocking(False)
     return lock, sock
-
-
-def _same_user(writer: asyncio.StreamWriter) -> bool:
-    conn = writer.get_extra_info("socket")
-    if conn is None:
-        return False
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return bool(uid == os.getuid())
 
 
 async def _dispatch(handlers: dict[str, Handler], line: bytes) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from chatx.models import Problem
 
@@ -85,3 +87,11 @@ class ChatxError(Exception):
     def of(cls, code: ProblemCode, detail: str, instance: str | None = None) -> ChatxError:
         """Shorthand for an error with a fresh problem."""
         return cls(make_problem(code, detail, instance))
+
+
+def problem_from(data: Mapping[str, Any]) -> Problem:
+    """A Problem from its JSON form, or from just a `code` and a `detail` (what the daemon
+    socket's import-light client reports)."""
+    if "title" in data:
+        return Problem.model_validate(data)
+    return make_problem(ProblemCode(data.get("code", "INTERNAL")), str(data.get("detail", "")))

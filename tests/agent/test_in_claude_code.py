@@ -82,6 +82,8 @@ def claude(
         "DISABLE_TELEMETRY": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "CHATX_MODEL_CACHE": str(default_cache_dir()),  # HOME moved: keep the built lexicon
+        # No background index run at session start: what indexes an edit must be PostToolUse.
+        "CHATX_AGENT_SESSION_INDEX": "false",
     }
     done = subprocess.run(
         [str(CLAUDE), "-p", prompt, "--output-format", "json", *flags],

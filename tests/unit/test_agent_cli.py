@@ -5,10 +5,11 @@ documented fail-open or fail-closed rule."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
-from tests.clirun import chatx
+from tests.clirun import chatx, indexed_example
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path) -> None:
@@ -36,10 +37,38 @@ def test_a_malformed_event_fails_as_documented(event: str, code: int) -> None:
     assert ("blocking the call" if code else "going on without chatx") in result.stderr
 
 
+def test_arguments_this_version_does_not_know_block_only_a_tool_call() -> None:
+    assert chatx("hook", "post-compact", stdin="{}").returncode == 0
+    assert chatx("hook", "prompt", "--since-v2", stdin="{}").returncode == 0
+    assert chatx("hook", "pre-tool", "--since-v2", stdin="{}").returncode == 2
+
+
 def test_a_missing_index_says_how_to_make_one(tmp_path: Path) -> None:
     prompt = chatx("hook", "prompt", stdin=json.dumps({"cwd": str(tmp_path), "prompt": "hi"}))
     assert prompt.returncode == 0 and prompt.stdout == ""
     assert "run `chatx index` first" in prompt.stderr
     start = chatx("hook", "session-start", stdin=json.dumps({"cwd": str(tmp_path)}))
     context = json.loads(start.stdout)["hookSpecificOutput"]["additionalContext"]
-    assert "not indexed yet" in context and "chatx index" in context
+    assert "not indexed" in context and "chatx index ." in context
+    assert not (tmp_path / ".claude-context").exists()  # never indexed unasked
+
+
+def test_session_start_refreshes_an_indexed_workspace_in_the_background(tmp_path: Path) -> None:
+    ws = indexed_example(tmp_path)
+    (ws / "docs" / "late.md").write_text("# Late\n\nThe zebra rollout waits for Q3.\n")
+    start = chatx("hook", "session-start", stdin=json.dumps({"cwd": str(ws)}))
+    context = json.loads(start.stdout)["hookSpecificOutput"]["additionalContext"]
+    assert "last indexed" in context and "runs in the background" in context
+    deadline = time.monotonic() + 120
+    while "indexed 1 files" not in (ws / ".claude-context" / "index.log").read_text():
+        assert time.monotonic() < deadline, "the background run never finished"
+        time.sleep(0.2)
+    found = chatx("query", "zebra rollout", "--workspace", str(ws), "--json", "--k", "1")
+    assert json.loads(found.stdout)["citations"][0]["source"] == "docs/late.md"
+    off = chatx(
+        "hook",
+        "session-start",
+        stdin=json.dumps({"cwd": str(ws)}),
+        env={"CHATX_AGENT_SESSION_INDEX": "false"},
+    )
+    assert "not refreshed at session start" in off.stdout

@@ -38,12 +38,12 @@ def test_a_fresh_repository_gets_everything(tmp_path: Path) -> None:
     rules = settings["permissions"]
     assert rules["allow"] == ["mcp__chatx__search", "mcp__chatx__status", "mcp__chatx__redact"]
     for denied in (
-        "Read(./.env*)",
-        "Edit(./.env*)",
+        "Read(**/.env*)",
+        "Edit(**/.env*)",
         "Read(**/secrets/**)",
         "Read(**/*.pem)",
         "Read(**/id_rsa*)",
-        "Read(**/credentials*)",
+        "Read(**/credentials)",
         "Read(**/.aws/**)",
     ):
         assert denied in rules["deny"]
@@ -143,3 +143,58 @@ def test_a_relative_executable_runs_from_the_project_dir() -> None:
     )
     assert hook_command("chatx", "prompt") == "chatx hook prompt"
     assert hook_command("/opt/my tools/chatx", "prompt") == "'/opt/my tools/chatx' hook prompt"
+
+
+def test_a_users_entries_beside_ours_and_their_server_keys_survive(tmp_path: Path) -> None:
+    write(plan(tmp_path, EXE), tmp_path)
+    settings_path = tmp_path / ".claude" / "settings.json"
+    settings = json.loads(settings_path.read_text())
+    audit = {"type": "command", "command": "./audit.sh"}
+    settings["hooks"]["PreToolUse"][0]["hooks"].append(audit)  # the user's, in our group
+    settings["hooks"]["Stop"] = [
+        {"hooks": [{"type": "command", "command": "~/chatx-tools/notify hook x"}]}
+    ]
+    settings_path.write_text(json.dumps(settings))
+    mcp = json.loads((tmp_path / ".mcp.json").read_text())
+    mcp["mcpServers"]["chatx"]["env"] = {"CHATX_AGENT_SHIELD": "true"}
+    (tmp_path / ".mcp.json").write_text(json.dumps(mcp))
+
+    moved = {
+        item.path: json.loads(item.new)
+        for item in plan(tmp_path, "/usr/bin/chatx")
+        if item.path.endswith(".json")
+    }
+    groups = moved[".claude/settings.json"]["hooks"]["PreToolUse"]
+    assert [e["command"] for g in groups for e in g["hooks"]] == [
+        "./audit.sh",
+        "/usr/bin/chatx hook pre-tool",
+    ]
+    assert groups[1]["hooks"][0]["onFailure"] == "block"
+    assert moved[".claude/settings.json"]["hooks"]["Stop"] == settings["hooks"]["Stop"]
+    server = moved[".mcp.json"]["mcpServers"]["chatx"]
+    assert server == {
+        "type": "stdio",
+        "command": "/usr/bin/chatx",
+        "args": ["mcp"],
+        "env": {"CHATX_AGENT_SHIELD": "true"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "detail"),
+    [
+        (".mcp.json", '{"mcpServers": []}', "`mcpServers` must be an object"),
+        (".claude/settings.json", '{"permissions": {"allow": "x"}}', "`allow` must be a list"),
+        (".claude/settings.json", '{"hooks": []}', "`hooks` must be an object"),
+        (".claude/settings.json", "[1, 2]", "is not a JSON object"),
+    ],
+)
+def test_a_wrongly_typed_setting_is_a_problem(
+    tmp_path: Path, name: str, text: str, detail: str
+) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ChatxError) as caught:
+        plan(tmp_path, EXE)
+    assert caught.value.problem.code == "INVALID_INPUT"
+    assert detail in caught.value.problem.detail

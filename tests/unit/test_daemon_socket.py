@@ -49,12 +49,24 @@ def daemon(indexed: Path) -> Iterator[subprocess.Popen[bytes]]:
         time.sleep(0.2)
     else:
         process.kill()
+        process.wait()
         raise AssertionError("the daemon never became ready")
     assert answer["pid"] == process.pid
     yield process
     assert process.stdin is not None
     process.stdin.close()  # the agent goes away: the server ends and removes its socket
     process.wait(timeout=60)
+
+
+def settled(workspace: Path) -> None:
+    """Wait until no file of `workspace` is waiting to be indexed."""
+    deadline = time.monotonic() + 120
+    while True:
+        status = chatx("status", "--workspace", str(workspace), "--json")
+        if not json.loads(status.stdout)["totals"]["stale"]:
+            return
+        assert time.monotonic() < deadline, "edits were never indexed"
+        time.sleep(0.2)
 
 
 def hook(event: str, payload: dict[str, Any], workspace: Path) -> subprocess.CompletedProcess[str]:
@@ -123,6 +135,7 @@ def test_an_edit_is_searchable_after_post_tool_and_writes_do_not_collide(
         results = list(pool.map(edited, files))
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     assert all(ANSWERED in r.stderr for r in results)
+    settled(indexed)  # an edit that arrived during a run was queued, not waited for
     found = chatx("query", "the narwhal migration", "--workspace", str(indexed), "--json")
     assert citations(found)[0][0] == "docs/decisions/narwhal.md"
 
@@ -135,10 +148,7 @@ def test_an_edit_is_searchable_after_post_tool_and_writes_do_not_collide(
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(index_here, files[:2]))
-    status = chatx("status", "--workspace", str(indexed), "--json")
-    while json.loads(status.stdout)["totals"]["stale"]:
-        time.sleep(0.2)
-        status = chatx("status", "--workspace", str(indexed), "--json")
+    settled(indexed)
     store = open_store(indexed, Settings())
     ids = store.dataset().to_table(columns=["chunk_id"]).column("chunk_id").to_pylist()
     assert len(ids) == len(set(ids))

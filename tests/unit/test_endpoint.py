@@ -4,6 +4,8 @@ RFC 7807 objects, and `call` answering None whenever no daemon does."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -103,14 +105,68 @@ async def test_a_path_too_long_for_a_socket_serves_nothing(tmp_path: Path) -> No
     assert not endpoint.socket_path(long).exists()
 
 
-def test_the_client_stays_light() -> None:
-    """A hook answered by the daemon must not pay for asyncio, pydantic or the models."""
+async def slow(params: dict[str, Any]) -> Any:
+    await asyncio.sleep(2)
+    return "late"
+
+
+async def test_a_daemon_that_does_not_answer_in_time_is_an_error_not_a_retry(
+    tmp_path: Path,
+) -> None:
+    task = asyncio.create_task(endpoint.serve({"slow": slow}, tmp_path))
+    while not endpoint.socket_path(tmp_path).exists():
+        await asyncio.sleep(0.01)
+    with pytest.raises(endpoint.DaemonError) as caught:
+        await asyncio.to_thread(endpoint.call, tmp_path, "slow", {}, 0.3)
+    assert caught.value.problem["code"] == "TIMEOUT"
+    await stopped(task)
+
+
+async def test_a_socket_of_another_user_or_a_link_is_not_used(tmp_path: Path) -> None:
+    task = await started(tmp_path)
+    path = endpoint.socket_path(tmp_path)
+    os.chown(path, 12345, 12345)  # as if another user's daemon listened there
+    assert await asyncio.to_thread(ask, tmp_path, "echo") is None
+    os.chown(path, os.getuid(), os.getgid())
+    other = tmp_path / "other"
+    (other / ".claude-context").mkdir(parents=True)
+    endpoint.socket_path(other).symlink_to(path)  # a link committed into a cloned repository
+    assert await asyncio.to_thread(ask, other, "echo") is None
+    await stopped(task)
+
+
+def test_a_hook_the_daemon_answers_stays_light(tmp_path: Path) -> None:
+    """The prompt hook answered over the socket loads no asyncio, pydantic, numpy or LanceDB."""
     import subprocess
     import sys
+    import threading
 
-    heavy = "('asyncio', 'pydantic', 'numpy', 'lancedb')"
-    code = f"import sys, chatx.cli.hook; print([m for m in {heavy} if m in sys.modules])"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ
+    async def context(params: dict[str, Any]) -> Any:
+        return f"<chatx-context>{params['prompt']}</chatx-context>"
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(endpoint.serve({"context": context}, tmp_path))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(5)
+    while not endpoint.socket_path(tmp_path).exists():
+        pass
+    heavy = "('asyncio', 'pydantic', 'numpy', 'lancedb', 'chatx.config')"
+    code = (
+        "import json, sys; from pathlib import Path; from chatx.cli import hook\n"
+        f"answer = hook.prompt({{'prompt': 'hi'}}, Path({str(tmp_path)!r}))\n"
+        f"print(json.dumps([answer, [m for m in {heavy} if m in sys.modules]]))"
     )
-    assert out.stdout.strip() == "[]", out.stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    answer, loaded = json.loads(out.stdout)
+    assert answer["hookSpecificOutput"]["additionalContext"] == "<chatx-context>hi</chatx-context>"
+    assert loaded == [], out.stderr
+    loop.call_soon_threadsafe(lambda: [t.cancel() for t in asyncio.all_tasks(loop)])
+    thread.join(5)

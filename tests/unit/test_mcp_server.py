@@ -84,6 +84,14 @@ async def test_status_and_redact(indexed: Path) -> None:
         )
         assert "Priya" not in redacted["text"] and "priya@orders.example" not in redacted["text"]
         assert redacted["report"]["passed"] is True
+        chat = structured(await client.call_tool("redact", {"path": "chats/team-orders.txt"}))
+        assert "Staging deploy of orders failed" in chat["text"]
+        assert not any(name in chat["text"] for name in RAW)
+        (indexed / ".env").write_text("STRIPE_KEY=sk-live-00000000\n")
+        refused = problem(await client.call_tool("redact", {"path": ".env"}))
+        assert refused["code"] == "INVALID_INPUT" and ".env is a secret file" in refused["detail"]
+        outside = problem(await client.call_tool("redact", {"path": "../../etc/passwd"}))
+        assert outside["code"] == "INVALID_INPUT"
 
 
 async def test_ask_without_a_model_answers_from_the_index_with_its_route(indexed: Path) -> None:

@@ -1,9 +1,8 @@
 """Claude Code hooks, as pure decisions over the event a hook reads on stdin (no I/O here;
 `chatx hook …` in the CLI reads the event and prints the answer).
 
-`context_output` is the `UserPromptSubmit` answer that adds the prompt's cited passages;
-`edited_paths` names the files a `PostToolUse` Edit or Write changed, to re-index them;
-`session_output` is the `SessionStart` answer that tells the agent how fresh the index is.
+`edited_paths` names the files a `PostToolUse` Edit or Write changed, to re-index them (the
+prompt's passages are `agent.context`).
 
 `pre_tool` (PreToolUse) denies a tool call that would read or edit a secret file (`.env*`,
 `secrets/**`, private keys, credential files: the names the indexer never reads), including
@@ -71,11 +70,6 @@ class Denial:
                 "permissionDecisionReason": self.reason,
             }
         }
-
-
-def context_output(event: str, context: str) -> dict[str, Any]:
-    """A hook answer that adds `context` to what the agent's model reads."""
-    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
 
 
 def edited_paths(event: Mapping[str, Any]) -> list[str]:

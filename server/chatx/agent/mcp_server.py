@@ -9,7 +9,7 @@ JSON schema before a handler runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -43,7 +43,7 @@ class ProblemError(ToolError):
         super().__init__(problem.model_dump_json())
 
 
-class ChatxServer(MCPServer):
+class ChatxMCPServer(MCPServer):
     """`MCPServer` whose every tool error carries a Problem: an unknown tool or arguments that
     fail the input schema become INVALID_INPUT (naming the fields, never their values)."""
 
@@ -61,9 +61,8 @@ class ChatxServer(MCPServer):
             if isinstance(exc.__cause__, ValidationError):
                 fields = sorted({".".join(map(str, e["loc"])) for e in exc.__cause__.errors()})
                 detail = f"invalid arguments for {name}: {', '.join(fields)}"
-            elif self._tool_manager.get_tool(name) is None:
-                known = ", ".join(tool.name for tool in await self.list_tools())
-                detail = f"unknown tool {name!r}; the tools are {known}"
+            elif name not in (known := [tool.name for tool in await self.list_tools()]):
+                detail = f"unknown tool {name!r}; the tools are {', '.join(known)}"
             else:
                 detail = str(exc)
             raise ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail)) from exc
@@ -71,7 +70,7 @@ class ChatxServer(MCPServer):
 
 def create_server(tools: AgentTools) -> MCPServer:
     """The `chatx` MCP server over `tools`."""
-    server = ChatxServer("chatx", instructions=INSTRUCTIONS)
+    server = ChatxMCPServer("chatx", instructions=INSTRUCTIONS)
 
     @server.tool(
         description="Search the indexed chats and docs (hybrid: meaning and keywords). Each "
@@ -96,8 +95,7 @@ def create_server(tools: AgentTools) -> MCPServer:
             until=until,
             path_glob=path_glob,
         )
-        await tools.daemon.ready()
-        return await _run(asyncio.to_thread(tools.query, query, k, filters))
+        return await _run(_when_ready(tools, asyncio.to_thread(tools.query, query, k, filters)))
 
     @server.tool(
         description="What is indexed: files, their states and problems.", annotations=READ_ONLY
@@ -115,16 +113,23 @@ def create_server(tools: AgentTools) -> MCPServer:
         backend: Literal["auto", "local", "cloud"] | None = None,
         allow_cloud: bool | None = None,
     ) -> ActionResult:
-        await tools.daemon.ready()
-        return await _run(tools.ask(question, backend, allow_cloud))
+        return await _run(_when_ready(tools, tools.ask(question, backend, allow_cloud)))
 
     @server.tool(
-        description="The text as the Policy Shield would send it: names as `CN_…`, numbers, "
-        "addresses and keys as tokens; fails when the re-scan still finds something.",
+        description="A text, or a workspace file read on this machine, as the Policy Shield "
+        "would send it: names as `CN_…`, numbers, addresses and keys as tokens; fails when the "
+        "re-scan still finds something. Pass a file as `path` instead of reading it yourself: "
+        "what you read goes to your model unredacted.",
         annotations=READ_ONLY,
     )
-    async def redact(text: str) -> Redaction:
-        return await _run(asyncio.to_thread(tools.redact, text))
+    async def redact(
+        text: Annotated[str, Field(description="The text to redact.")] = "",
+        path: Annotated[
+            str | None,
+            Field(description="Or a workspace file to read and redact here (never a secret)."),
+        ] = None,
+    ) -> Redaction:
+        return await _run(asyncio.to_thread(tools.redact, text, path))
 
     return server
 
@@ -136,6 +141,25 @@ async def _run(work: Awaitable[T]) -> T:
         raise ProblemError(exc.problem) from exc
 
 
+async def _when_ready(tools: AgentTools, work: Awaitable[T]) -> T:
+    """`work` once the daemon's embedder is loaded (its failure is the Problem)."""
+    try:
+        await tools.daemon.ready()
+    except BaseException:
+        if isinstance(work, Coroutine):
+            work.close()
+        raise
+    return await work
+
+
+async def load_models(daemon: Daemon) -> None:
+    """The embedder, then the gate's name model: one after the other, since the name model's
+    load must not overlap an import of torch (`shield.ner`)."""
+    await daemon.load_embedder()
+    if daemon.settings.agent.shield:
+        await daemon.load_name_model()
+
+
 def serve(workspace: Path, settings: Settings) -> int:
     """Run the MCP server for `workspace` on stdin/stdout until the client goes away. The
     process is also the workspace's daemon: it loads the embedder and the gate's name model in
@@ -145,12 +169,10 @@ def serve(workspace: Path, settings: Settings) -> int:
     async def main() -> None:
         daemon = Daemon([workspace], settings)
         folder = daemon.folders[0]
-        daemon.spawn(daemon.load_embedder(), "load embedder")
-        if settings.agent.shield:
-            daemon.spawn(daemon.load_name_model(), "load name model")
+        daemon.spawn(load_models(daemon), "load models")
         daemon.spawn(serve_folder(daemon, folder), "socket")
-        if settings.editor.watch:
-            daemon.spawn(daemon.watch(), "watch")
+        if settings.editor.watch and folder.store().dataset() is not None:
+            daemon.spawn(daemon.watch(), "watch")  # an agent never indexes a folder unasked
         try:
             await daemon.load_vocabulary()
             await create_server(AgentTools(daemon)).run_stdio_async()

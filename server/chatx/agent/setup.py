@@ -45,7 +45,7 @@ HOOKS = (  # (event, matcher, `chatx hook` argument, timeout in seconds)
     ("UserPromptSubmit", None, "prompt", 30),
     (
         "PreToolUse",
-        "Read|Edit|MultiEdit|Write|NotebookEdit|Bash|WebFetch|WebSearch",
+        "Read|Edit|MultiEdit|Write|NotebookEdit|Grep|Glob|Bash|WebFetch|WebSearch",
         "pre-tool",
         30,
     ),
@@ -63,9 +63,9 @@ tools: {tools}
 You are the privacy guardian of this repository. Before anything leaves the machine, you check
 it with ChatX's Policy Shield, which runs locally.
 
-1. Take the exact outbound content: the text, the URL with its query, the command's payload, or
-   the file (read it).
-2. Call the chatx `redact` tool on it.
+1. Take the exact outbound content: the text, the URL with its query, or the command's
+   payload. For a file, do not read it: what you read reaches your model unredacted.
+2. Call the chatx `redact` tool on it: the text as `text`, a file as `path`.
 3. If the report counts nothing, say it may leave as it is.
 4. Otherwise say which kinds were found and how many (never the values themselves), and give
    the redacted text as what may be sent instead.
@@ -124,7 +124,13 @@ def hooks(command: str) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for event, matcher, name, timeout in HOOKS:
         group: dict[str, Any] = {} if matcher is None else {"matcher": matcher}
-        entry = {"type": "command", "command": hook_command(command, name), "timeout": timeout}
+        entry: dict[str, Any] = {
+            "type": "command",
+            "command": hook_command(command, name),
+            "timeout": timeout,
+        }
+        if name == "pre-tool":
+            entry["onFailure"] = "block"  # a guard that cannot run (no chatx on PATH) blocks
         group["hooks"] = [entry]
         out.setdefault(event, []).append(group)
     return out
@@ -132,10 +138,8 @@ def hooks(command: str) -> dict[str, list[dict[str, Any]]]:
 
 def secret_patterns() -> list[str]:
     """Gitignore-style patterns of the files the indexer never reads and agents never touch."""
-    patterns = ["./.env*"]
-    patterns += [f"**/{prefix}*" for prefix in SECRET_PREFIXES[1:]]
-    patterns += [f"**/{name}" for name in sorted(SECRET_NAMES) if name[:3] not in ("id_", "cre")]
-    patterns += ["**/credentials*"]
+    patterns = [f"**/{prefix}*" for prefix in SECRET_PREFIXES]
+    patterns += [f"**/{name}" for name in sorted(SECRET_NAMES) if not name.startswith("id_")]
     patterns += [f"**/*{suffix}" for suffix in sorted(SECRET_SUFFIXES)]
     patterns += [f"**/{folder}/**" for folder in sorted(SECRET_DIRS)]
     return list(dict.fromkeys(patterns))
@@ -183,32 +187,43 @@ def command_file(spec: ActionSpec) -> str:
 
 def guardian_file() -> str:
     """`.claude/agents/privacy-guardian.md`."""
-    tools = ", ".join([tool("redact"), plugin_tool("redact"), "Read"])
+    tools = ", ".join([tool("redact"), plugin_tool("redact")])
     return GUARDIAN.format(tools=tools, marker=MARKER)
 
 
 def merge_mcp(current: dict[str, Any], command: str) -> dict[str, Any]:
-    """`.mcp.json` with the chatx server added; a `chatx` entry that does not run `mcp` is the
-    user's own and is kept."""
+    """`.mcp.json` with the chatx server added. Ours (it runs `mcp`) gets the current command
+    and keeps the user's other keys (`env`, …); a `chatx` that runs something else is kept."""
     merged = copy.deepcopy(current)
-    servers = merged.setdefault("mcpServers", {})
+    servers = _member(merged, "mcpServers", dict, ".mcp.json")
     mine = servers.get(SERVER)
-    if not isinstance(mine, dict) or mine.get("args", [])[:1] == ["mcp"]:
+    if not isinstance(mine, dict):
         servers[SERVER] = mcp_server(command)
+    elif isinstance(mine.get("args"), list) and mine["args"][:1] == ["mcp"]:
+        mine.update(type="stdio", command=command, args=["mcp", *mine["args"][1:]])
     return merged
 
 
 def merge_settings(current: dict[str, Any], command: str) -> dict[str, Any]:
-    """`.claude/settings.json` with what chatx needs added to the user's own."""
+    """`.claude/settings.json` with what chatx needs added to the user's own. Our hook entries
+    (`<chatx> hook <event>`) replace our earlier ones; the user's entries stay where they are."""
+    name = ".claude/settings.json"
     merged = copy.deepcopy(current)
-    _add(merged.setdefault("enabledMcpjsonServers", []), [SERVER])
-    rules = merged.setdefault("permissions", {})
+    _add(_member(merged, "enabledMcpjsonServers", list, name), [SERVER])
+    rules = _member(merged, "permissions", dict, name)
     for key, values in permissions().items():
-        _add(rules.setdefault(key, []), values)
-    events = merged.setdefault("hooks", {})
+        _add(_member(rules, key, list, f"{name} permissions"), values)
+    events = _member(merged, "hooks", dict, name)
     for event, groups in hooks(command).items():
-        theirs = [g for g in events.get(event, []) if not _ours(g)]
-        events[event] = theirs + groups
+        kept = []
+        for group in _member(events, event, list, f"{name} hooks"):
+            if not isinstance(group, dict) or not isinstance(group.get("hooks"), list):
+                kept.append(group)
+                continue
+            theirs = [entry for entry in group["hooks"] if not _ours(entry)]
+            if theirs:
+                kept.append({**group, "hooks": theirs})
+        events[event] = kept + groups
     return merged
 
 
@@ -301,7 +316,19 @@ def _add(values: list[Any], wanted: list[Any]) -> None:
     values.extend(value for value in wanted if value not in values)
 
 
-def _ours(group: Any) -> bool:
-    entries = group.get("hooks", []) if isinstance(group, dict) else []
-    commands = [str(e.get("command", "")) for e in entries if isinstance(e, dict)]
-    return any(" hook " in c and "chatx" in c for c in commands)
+def _ours(entry: Any) -> bool:
+    """Whether a hook entry is one `agent init` wrote: `<…chatx> hook <event>`."""
+    command = str(entry.get("command", "")) if isinstance(entry, dict) else ""
+    head, _, event = command.rpartition(" hook ")
+    return event in {name for _, _, name, _ in HOOKS} and head.rstrip("'\"").endswith("chatx")
+
+
+def _member(parent: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    """`parent[key]`, created empty when missing; INVALID_INPUT when it has another type."""
+    value = parent.setdefault(key, kind())
+    if not isinstance(value, kind):
+        wanted = "an object" if kind is dict else "a list"
+        raise ChatxError.of(
+            ProblemCode.INVALID_INPUT, f"{where}: `{key}` must be {wanted}; fix it and run again"
+        )
+    return value

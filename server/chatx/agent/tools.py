@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from chatx.agent.hooks import secret_path
 from chatx.assistant import ActionInput, Assistant
 from chatx.config import Settings
 from chatx.daemon.service import Daemon, Folder
@@ -23,6 +24,7 @@ from chatx.index.status import workspace_status
 from chatx.index.store import Filters
 from chatx.llm.router import Preference
 from chatx.models import ActionResult, QueryResult, RedactionReport, StatusReport
+from chatx.problems import ChatxError, ProblemCode
 from chatx.shield.gate import outbound
 
 M = TypeVar("M", bound=BaseModel)
@@ -94,10 +96,27 @@ class AgentTools:
         result = await self.assistant.run(ActionInput("ask", question), backend, allow_cloud)
         return self.gated(result)
 
-    def redact(self, text: str) -> Redaction:
-        """`text` redacted and preflighted (a failed preflight raises its Problem)."""
+    def redact(self, text: str, path: str | None = None) -> Redaction:
+        """`text`, or the workspace file `path` read here, redacted and preflighted (a failed
+        preflight raises its Problem). A secret file or one outside the workspace is refused."""
+        if path is not None:
+            text = self._read(path)
         (redacted,), report = outbound(self.daemon.shield(), [text])
         return Redaction(text=redacted, report=report)
+
+    def _read(self, path: str) -> str:
+        root = self.folder.root
+        target = (root / path).resolve()
+        if root not in target.parents:
+            raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not a file of {root}: {path}", path)
+        if secret_path(target.relative_to(root).as_posix()):
+            raise ChatxError.of(ProblemCode.INVALID_INPUT, f"{path} is a secret file", path)
+        try:
+            return target.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise ChatxError.of(
+                ProblemCode.INVALID_INPUT, f"cannot read {path}: {exc.strerror}", path
+            ) from exc
 
     def gated(self, result: M) -> M:
         """`result` with its text pseudonymised and preflighted (unless `agentShield` is off);

@@ -296,12 +296,12 @@ def _by_daemon(
     """`method` answered by the workspace's daemon (`chatx serve` or `chatx mcp`, which have
     the models loaded), or None when none runs: the caller then works in-process."""
     from chatx import endpoint
-    from chatx.models import Problem
+    from chatx.problems import problem_from
 
     try:
         answer = endpoint.call(workspace, method, params, timeout)
     except endpoint.DaemonError as exc:
-        raise ChatxError(Problem.model_validate(exc.problem)) from exc
+        raise ChatxError(problem_from(exc.problem)) from exc
     return None if answer is None else model.model_validate(answer)
 
 

@@ -25,14 +25,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from chatx import STATE_DIR, endpoint
+from chatx import CATALOG, STATE_DIR, endpoint
+
+if TYPE_CHECKING:
+    from chatx.config import Settings
+    from chatx.shield import Shield
 
 T = TypeVar("T")
 EVENTS = ("prompt", "pre-tool", "post-tool", "session-start")
 CONTEXT_TIMEOUT_S = 20.0
-REINDEX_TIMEOUT_S = 120.0
+FORK_TIMEOUT_S = 20.0
+REINDEX_TIMEOUT_S = 60.0  # under the hook's own 120 s, so the in-process fallback can run
 INDEX_LOG = "index.log"
 
 
@@ -50,10 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Run one hook: `argv` is what follows `chatx hook`."""
+    """Run one hook: `argv` is what follows `chatx hook`. Arguments this version does not know
+    (a newer plugin, say) block only a PreToolUse call, never a prompt."""
     parser = argparse.ArgumentParser(prog="chatx hook", description=__doc__.split("\n")[0])
     add_arguments(parser)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            return 0
+        return 2 if argv[:1] == ["pre-tool"] else 0
     return run(args.event, args.workspace)
 
 
@@ -99,36 +110,45 @@ def prompt(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
     context = endpoint.call(workspace, "context", {"prompt": text}, CONTEXT_TIMEOUT_S)
     if context is None:
         context = _context_in_process(workspace, text)
-    if not context:
-        return None
-    from chatx.agent.hooks import context_output
+    return context_output("UserPromptSubmit", str(context)) if context else None
 
-    return context_output("UserPromptSubmit", str(context))
+
+def context_output(event: str, context: str) -> dict[str, Any]:
+    """A hook answer that adds `context` to what the agent's model reads."""
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
 
 
 def _context_in_process(workspace: Path, text: str) -> str:
     """The context without a daemon. The search runs in a forked child while this process loads
-    the Shield's models: each takes about half a second on its own core."""
-    from chatx.agent.context import found_passages, render
+    the Shield's models: each takes about half a second on its own core. Only the settings are
+    loaded before the fork (no thread runs yet)."""
     from chatx.config import load_settings
-    from chatx.index.status import workspace_participants
-    from chatx.shield import Shield
 
     settings = load_settings(workspace)
 
     def search() -> list[tuple[str, str]]:
+        from chatx.agent.context import found_passages
         from chatx.index.search import SearchService
 
         return found_passages(text, SearchService(workspace, settings), settings)
 
-    def shield() -> Shield:
-        return Shield.from_settings(settings, workspace_participants(workspace))
-
     if not settings.agent.shield:
+        from chatx.agent.context import render
+
         return render(search(), None)
     package = settings.shield.name_model
-    kept = _forked(search, lambda: _load_name_finder(package))
-    return render(kept, shield)
+    kept = _forked(search, lambda: _load_name_finder(package), FORK_TIMEOUT_S)
+    from chatx.agent.context import render
+
+    return render(kept, lambda: _shield(workspace, settings))
+
+
+def _shield(workspace: Path, settings: Settings) -> Shield:
+    """The workspace's Shield: the configured names and the index's participants."""
+    from chatx.index.status import workspace_participants
+    from chatx.shield import Shield
+
+    return Shield.from_settings(settings, workspace_participants(workspace))
 
 
 def _load_name_finder(package: str) -> None:
@@ -137,43 +157,67 @@ def _load_name_finder(package: str) -> None:
     unlisted_names(package) if package else lexicon_finder()
 
 
-def _forked(work: Callable[[], T], meanwhile: Callable[[], None]) -> T:
+def _forked(work: Callable[[], T], meanwhile: Callable[[], None], timeout: float) -> T:
     """`work()` run in a forked child while `meanwhile()` runs here; its result (or Problem)
-    comes back pickled. Without `fork`, one after the other."""
+    comes back pickled within `timeout` seconds, else the child is killed. Without `fork`, one
+    after the other."""
     if not hasattr(os, "fork"):
         meanwhile()
         return work()
     import pickle
+    import select
+    import signal
 
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: nothing but the work, then out without cleanup
-        os.close(read)
+    if pid == 0:  # the child: the work, its outcome on the pipe, out without cleanup
+        code = 1
         try:
-            outcome: tuple[str, Any] = ("ok", work())
-        except BaseException as exc:
-            problem = getattr(exc, "problem", None)
-            outcome = (
-                ("problem", problem.model_dump(mode="json")) if problem else ("error", repr(exc))
-            )
-        with os.fdopen(write, "wb") as out:
-            pickle.dump(outcome, out)
-        os._exit(0)
+            os.close(read)
+            try:
+                outcome: tuple[str, Any] = ("ok", work())
+            except Exception as exc:
+                problem = getattr(exc, "problem", None)
+                outcome = (
+                    ("problem", problem.model_dump(mode="json"))
+                    if problem
+                    else ("error", repr(exc))
+                )
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(outcome, out)
+            code = 0
+        finally:
+            os._exit(code)
     os.close(write)
+    pipe = os.fdopen(read, "rb", buffering=0)
+    data, complete = b"", False
     try:
         meanwhile()
-        with os.fdopen(read, "rb") as pipe:
-            kind, value = pickle.load(pipe)
+        deadline = time.monotonic() + timeout
+        while chunk := _read_before(pipe, deadline, select.select):
+            data += chunk
+        complete = True
     finally:
+        pipe.close()
+        if not complete:
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+    kind, value = pickle.loads(data)
     if kind == "ok":
         return cast(T, value)
     if kind == "problem":
-        from chatx.models import Problem
-        from chatx.problems import ChatxError
+        from chatx.problems import ChatxError, problem_from
 
-        raise ChatxError(Problem.model_validate(value))
+        raise ChatxError(problem_from(value))
     raise RuntimeError(f"the search failed: {value}")
+
+
+def _read_before(pipe: Any, deadline: float, select: Any) -> bytes:
+    """The next bytes of `pipe`, b"" at its end; TimeoutError past `deadline`."""
+    left = deadline - time.monotonic()
+    if left <= 0 or not select([pipe], [], [], left)[0]:
+        raise TimeoutError("the search did not finish in time")
+    return bytes(pipe.read(65536))
 
 
 def pre_tool(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
@@ -182,11 +226,8 @@ def pre_tool(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
 
     def scan(text: str) -> list[str]:  # the Shield loads only for a payload that may leave
         from chatx.config import load_settings
-        from chatx.index.status import workspace_participants
-        from chatx.shield import Shield
 
-        settings = load_settings(workspace)
-        shield = Shield.from_settings(settings, workspace_participants(workspace))
+        shield = _shield(workspace, load_settings(workspace))
         return [finding.kind for finding in shield.quick.scan(text)]
 
     denial = verdict(event, scan)
@@ -198,8 +239,8 @@ def post_tool(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
     from chatx.agent.hooks import edited_paths
 
     paths = [p for p in (_inside(workspace, v) for v in edited_paths(event)) if p is not None]
-    if not paths:
-        return None
+    if not paths or not (workspace / STATE_DIR / CATALOG).exists():
+        return None  # nothing edited here, or a workspace nobody asked to index
     params = {"paths": [str(p) for p in paths]}
     if endpoint.call(workspace, "reindex", params, REINDEX_TIMEOUT_S) is None:
         from chatx.config import load_settings
@@ -217,31 +258,32 @@ def _inside(workspace: Path, value: str) -> Path | None:
 
 
 def session_start(event: dict[str, Any], workspace: Path) -> dict[str, Any] | None:
-    """SessionStart: how fresh the index is, with an incremental run started in the
-    background (by the daemon when one answers, else a detached `chatx index`)."""
-    from chatx.agent.hooks import context_output
+    """SessionStart: how fresh the index is, and an incremental run started in the background
+    (by the daemon when one answers, else a detached `chatx index`). A workspace that was
+    never indexed is left alone: the agent is told how to index it."""
+    catalog = workspace / STATE_DIR / CATALOG
+    if not catalog.exists():
+        return context_output(
+            "SessionStart",
+            "ChatX: this workspace is not indexed, so the chatx tools answer 'not indexed'. "
+            "The user can run `chatx index .` to index its chats and docs.",
+        )
+    from chatx.config import load_settings
 
-    state = workspace / STATE_DIR
-    catalog = state / "catalog.sqlite"
-    age = time.time() - catalog.stat().st_mtime if catalog.exists() else None
-    if endpoint.call(workspace, "refresh", {}, 5.0) is not None:
+    age = _ago(time.time() - catalog.stat().st_mtime)
+    if not load_settings(workspace).agent.session_index:
+        runner = "it is not refreshed at session start (`agentSessionIndex` is off)"
+    elif endpoint.call(workspace, "refresh", {}, 5.0) is not None:
         runner = "the running ChatX daemon is bringing it up to date"
     else:
         _index_in_background(workspace)
         runner = (
             f"an incremental `chatx index` runs in the background (log: {STATE_DIR}/{INDEX_LOG})"
         )
-    if age is None:
-        text = (
-            f"ChatX: this workspace is not indexed yet; {runner}. Until it finishes, the chatx "
-            "tools answer 'not indexed'."
-        )
-    else:
-        text = (
-            f"ChatX: this workspace's chats and docs were last indexed {_ago(age)} ago; "
-            f"{runner}. Use the chatx MCP tools (search, ask) for what was said or decided, "
-            "and cite path:line."
-        )
+    text = (
+        f"ChatX: this workspace's chats and docs were last indexed {age} ago; {runner}. Use "
+        "the chatx MCP tools (search, ask) for what was said or decided, and cite path:line."
+    )
     return context_output("SessionStart", text)
 
 

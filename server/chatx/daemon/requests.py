@@ -13,6 +13,7 @@ from typing import Any
 
 from chatx.agent.context import context_for
 from chatx.assistant import ActionInput
+from chatx.config import load_settings
 from chatx.daemon.service import Daemon, Folder
 from chatx.endpoint import Handler
 from chatx.index.status import workspace_status
@@ -52,17 +53,18 @@ def handlers(daemon: Daemon, folder: Folder) -> dict[str, Handler]:
     async def context(params: dict[str, Any]) -> Any:
         await daemon.ready()
         prompt = params["prompt"]
-        return await asyncio.to_thread(
-            context_for, prompt, folder.search, daemon.settings, daemon.shield
-        )
+        return await asyncio.to_thread(prompt_context, daemon, folder, prompt)
 
     async def reindex(params: dict[str, Any]) -> Any:
         paths = frozenset(Path(p).resolve() for p in params["paths"])
         outside = [p for p in paths if folder.root not in p.parents]
         if outside:
             raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not in {folder.root}: {outside[0]}")
+        if folder.lock.locked():  # a run is going on: queue the paths, never make an agent wait
+            daemon.changed(folder, set(paths))
+            return {"indexed": False, "queued": len(paths)}
         summary = await daemon.index(folder, optimize=False, paths=paths)
-        return summary.model_dump(mode="json")
+        return {"indexed": True, "files": summary.files_indexed}
 
     async def refresh(_: dict[str, Any]) -> Any:
         daemon.changed(folder)
@@ -81,3 +83,15 @@ def handlers(daemon: Daemon, folder: Folder) -> dict[str, Handler]:
         "refresh": refresh,
         "status": status,
     }
+
+
+def prompt_context(daemon: Daemon, folder: Folder, prompt: str) -> str:
+    """The prompt hook's context from `folder` (blocking). It is gated unless both the
+    daemon's settings and the workspace's own turn `agentShield` off: an editor's options
+    must not switch the gate off for an agent."""
+    settings = daemon.settings
+    if not settings.agent.shield and load_settings(folder.root).agent.shield:
+        settings = settings.model_copy(
+            update={"agent": settings.agent.model_copy(update={"shield": True})}
+        )
+    return context_for(prompt, folder.search, settings, daemon.shield)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chatx import STATE_DIR
+from chatx import CATALOG, STATE_DIR
 from chatx.chunking import MAX_CHARS_PER_TOKEN, ChunkSettings, iter_chat_chunks, iter_doc_chunks
 from chatx.config import Settings
 from chatx.index.catalog import Catalog, FileRecord
@@ -56,6 +56,9 @@ def writer_lock(folder: Path) -> Iterator[None]:
     safer than retrying.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"  # the index holds chat text: never committed by `git add -A`
+    if not ignore.exists():
+        ignore.write_text("# ChatX's index of this workspace (chat text): keep it out of git\n*\n")
     with open(folder / "index.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -123,7 +126,7 @@ class Indexer:
                 store.finalize()
 
     def _locked_run(self, root: Path, started: float) -> IndexSummary:
-        catalog = Catalog(state_dir(root) / "catalog.sqlite")
+        catalog = Catalog(state_dir(root) / CATALOG)
         store = open_store(root, self.settings)
         spec = EmbedderSpec(self.settings.index.embedder)
         pipeline = pipeline_id(self.settings)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chatx import CATALOG
 from chatx.config import Settings
 from chatx.index.catalog import Catalog
 from chatx.index.embedder import Embedder, EmbedderSpec, create_embedder
@@ -57,7 +58,7 @@ class SearchService:
 
     def _check_embedder(self) -> None:
         """Refuse to mix vector spaces: the index must have been built by this embedder."""
-        catalog = Catalog(state_dir(self.workspace.resolve()) / "catalog.sqlite")
+        catalog = Catalog(state_dir(self.workspace.resolve()) / CATALOG)
         try:
             built_with = catalog.get_meta("embedder")
         finally:

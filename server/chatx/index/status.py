@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chatx import CATALOG
 from chatx.config import Settings
 from chatx.index.catalog import Catalog
 from chatx.index.indexer import state_dir
@@ -17,7 +18,7 @@ from chatx.problems import ProblemCode, make_problem
 def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
     """Status of each file; files the index has not seen yet are `stale` with NOT_INDEXED."""
     root = workspace.resolve()
-    catalog_path = state_dir(root) / "catalog.sqlite"
+    catalog_path = state_dir(root) / CATALOG
     catalog = Catalog(catalog_path) if catalog_path.exists() else None
     known = catalog.all() if catalog else {}
     embedder = catalog.get_meta("embedder") if catalog else None

@@ -48,9 +48,10 @@ class Entity:
 @contextmanager
 def _torch_hidden() -> Iterator[None]:
     """spaCy's thinc imports torch when it is installed (1.2 s and ~250 MB here), though a CNN
-    pipeline never uses it: hide it while spaCy loads, unless something imported it already
-    (the torch runtime of the embedder), so that a hook that redacts starts in under a second."""
-    if "torch" in sys.modules:
+    pipeline never uses it: hide it while spaCy loads, so that a hook that redacts starts in
+    under a second. Only in a process with no other thread (`sys.modules` is shared: another
+    thread's `import torch` would fail meanwhile) and where torch is not loaded already."""
+    if "torch" in sys.modules or threading.active_count() > 1:
         yield
         return
     sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
