@@ -9,7 +9,7 @@ JSON schema before a handler runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -17,17 +17,31 @@ from typing import Annotated, Any, Literal, TypeVar
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from chatx.agent.tools import AgentTools, Redaction
 from chatx.config import Settings
 from chatx.daemon.service import Daemon
 from chatx.endpoint import serve_folder
 from chatx.index.store import Filters
+from chatx.memory import service as memory
+from chatx.memory.models import (
+    CreatedEntities,
+    CreatedRelations,
+    KnowledgeGraph,
+    NewEntity,
+    ObservationResults,
+    ObservationsToAdd,
+    ObservationsToDelete,
+    RelationRef,
+    Status,
+)
+from chatx.memory.store import MemoryStore
 from chatx.models import ActionResult, Problem, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
     "ChatX indexes this workspace's chat transcripts and docs. Use `search` to find what was "
@@ -131,7 +145,127 @@ def create_server(tools: AgentTools) -> MCPServer:
     ) -> Redaction:
         return await _run(asyncio.to_thread(tools.redact, text, path))
 
+    _memory_tools(server, tools)
     return server
+
+
+WRITES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+DELETES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
+READS = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+
+def _memory_tools(server: MCPServer, tools: AgentTools) -> None:
+    """The reference memory server's nine tools, same names and arguments, over the
+    workspace memory (records are retired, never erased; results pass the gate)."""
+
+    def call(operation: Callable[[MemoryStore], M]) -> Awaitable[M]:
+        return _run(asyncio.to_thread(tools.remember, operation))
+
+    @server.tool(
+        title="Create Entities",
+        description="Create multiple new entities in the knowledge graph. An entity whose name "
+        "already exists, or repeats an earlier entity in the same call, is skipped and its "
+        "observations are not added; the result lists the skipped names in `skipped`. Use "
+        "add_observations to add observations to an existing entity.",
+        annotations=WRITES,
+    )
+    async def create_entities(entities: list[NewEntity]) -> CreatedEntities:
+        wanted = tools.revealed(entities)
+        return await call(lambda store: memory.create_entities(store, wanted))
+
+    @server.tool(
+        title="Create Relations",
+        description="Create multiple new relations between entities in the knowledge graph. "
+        "Relations should be in active voice",
+        annotations=WRITES,
+    )
+    async def create_relations(relations: list[RelationRef]) -> CreatedRelations:
+        wanted = tools.revealed(relations)
+        return await call(lambda store: memory.create_relations(store, wanted))
+
+    @server.tool(
+        title="Add Observations",
+        description="Add new observations to existing entities in the knowledge graph",
+        annotations=WRITES,
+    )
+    async def add_observations(observations: list[ObservationsToAdd]) -> ObservationResults:
+        wanted = tools.revealed(observations)
+        return await call(lambda store: memory.add_observations(store, wanted))
+
+    @server.tool(
+        title="Delete Entities",
+        description="Delete multiple entities and their associated relations from the "
+        "knowledge graph",
+        annotations=DELETES,
+    )
+    async def delete_entities(
+        entityNames: Annotated[list[str], Field(description="An array of entity names to delete")],  # noqa: N803
+    ) -> Status:
+        wanted = tools.revealed(entityNames)
+        return await call(lambda store: memory.delete_entities(store, wanted))
+
+    @server.tool(
+        title="Delete Observations",
+        description="Delete specific observations from entities in the knowledge graph",
+        annotations=DELETES,
+    )
+    async def delete_observations(deletions: list[ObservationsToDelete]) -> Status:
+        wanted = tools.revealed(deletions)
+        return await call(lambda store: memory.delete_observations(store, wanted))
+
+    @server.tool(
+        title="Delete Relations",
+        description="Delete multiple relations from the knowledge graph",
+        annotations=DELETES,
+    )
+    async def delete_relations(
+        relations: Annotated[
+            list[RelationRef], Field(description="An array of relations to delete")
+        ],
+    ) -> Status:
+        wanted = tools.revealed(relations)
+        return await call(lambda store: memory.delete_relations(store, wanted))
+
+    @server.tool(
+        title="Read Graph", description="Read the entire knowledge graph", annotations=READS
+    )
+    async def read_graph() -> KnowledgeGraph:
+        return await call(lambda store: store.read_graph())
+
+    @server.tool(
+        title="Search Nodes",
+        description="Search for nodes in the knowledge graph based on a query",
+        annotations=READS,
+    )
+    async def search_nodes(
+        query: Annotated[
+            str,
+            Field(
+                max_length=2048,
+                description="The search query to match against entity names, types, and "
+                "observation content",
+            ),
+        ],
+    ) -> KnowledgeGraph:
+        wanted = tools.revealed(query)
+        return await call(lambda store: store.search_nodes(wanted))
+
+    @server.tool(
+        title="Open Nodes",
+        description="Open specific nodes in the knowledge graph by their names",
+        annotations=READS,
+    )
+    async def open_nodes(
+        names: Annotated[list[str], Field(description="An array of entity names to retrieve")],
+    ) -> KnowledgeGraph:
+        wanted = tools.revealed(names)
+        return await call(lambda store: store.open_nodes(wanted))
 
 
 async def _run(work: Awaitable[T]) -> T:

@@ -11,8 +11,8 @@ returned. `agentShield = false` turns the gate off for an agent whose model runs
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -23,11 +23,13 @@ from chatx.daemon.service import Daemon, Folder
 from chatx.index.status import workspace_status
 from chatx.index.store import Filters
 from chatx.llm.router import Preference
+from chatx.memory.store import MemoryStore, open_memory
 from chatx.models import ActionResult, QueryResult, RedactionReport, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.shield.gate import outbound
 
 M = TypeVar("M", bound=BaseModel)
+V = TypeVar("V")
 
 # Fields an agent acts on (open a file at a line, compare ids): never pseudonymised.
 STRUCTURAL = frozenset(
@@ -49,6 +51,9 @@ STRUCTURAL = frozenset(
         "type",
         "code",
         "status",
+        "entityType",
+        "relationType",
+        "success",
     }
 )
 
@@ -65,6 +70,7 @@ class AgentTools:
     """The MCP tools of the workspace a daemon serves (its first folder)."""
 
     daemon: Daemon
+    _memory: MemoryStore | None = field(default=None, init=False)
 
     @property
     def folder(self) -> Folder:
@@ -117,6 +123,32 @@ class AgentTools:
             raise ChatxError.of(
                 ProblemCode.INVALID_INPUT, f"cannot read {path}: {exc.strerror}", path
             ) from exc
+
+    @property
+    def memory(self) -> MemoryStore:
+        """The workspace's memory (opened on first use)."""
+        if self._memory is None:
+            self._memory = open_memory(self.folder.root)
+        return self._memory
+
+    def remember(self, operation: Callable[[MemoryStore], M]) -> M:
+        """A memory tool's result, through the gate (blocking)."""
+        return self.gated(operation(self.memory))
+
+    def revealed(self, value: V) -> V:
+        """`value` (an argument from the agent) with the pseudonyms the gate gave it turned
+        back into what they stand for, so that `CN_…` names the same entity."""
+        if not self.settings.agent.shield:
+            return value
+        shield = self.daemon.shield()
+        if isinstance(value, str):
+            return cast(V, shield.reveal_text(value))
+        if isinstance(value, list):
+            return cast(V, [self.revealed(item) for item in value])
+        if isinstance(value, BaseModel):
+            data = _visit(value.model_dump(by_alias=True), shield.reveal_text)
+            return cast(V, type(value).model_validate(data))
+        return value
 
     def gated(self, result: M) -> M:
         """`result` with its text pseudonymised and preflighted (unless `agentShield` is off);

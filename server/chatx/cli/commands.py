@@ -132,6 +132,34 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument(
         "--workspace", type=Path, help="default: $CLAUDE_PROJECT_DIR, else the current directory"
     )
+    memory = sub.add_parser("memory", help="the workspace memory: entities, facts, relations")
+    facts = memory.add_subparsers(dest="memory_command", required=True)
+    add = facts.add_parser("add", help="add an entity (if new) and a fact about it")
+    add.add_argument("name")
+    add.add_argument("--type", default="person", help="its entity type (default: person)")
+    add.add_argument("--observation", action="append", default=[], help="a fact (repeatable)")
+    relate = facts.add_parser("relate", help="relate two entities: FROM RELATION TO")
+    relate.add_argument("source", metavar="FROM")
+    relate.add_argument("relation")
+    relate.add_argument("target", metavar="TO")
+    show = facts.add_parser("show", help="an entity, its current facts and its relations")
+    show.add_argument("name")
+    show.add_argument("--as-of", type=_date, help="what was believed on this day")
+    find = facts.add_parser("search", help="entities whose name, type or facts contain QUERY")
+    find.add_argument("query")
+    forget = facts.add_parser("forget", help="retire an entity, or one fact of it")
+    forget.add_argument("name")
+    forget.add_argument("--observation", type=int, help="the id of the fact (`memory show`)")
+    load = facts.add_parser("import", help="import the reference server's memory.jsonl")
+    load.add_argument("file", type=Path)
+    facts.add_parser("export", help="print the memory as memory.jsonl")
+    for command in (add, relate, show, find, forget, load):
+        command.add_argument("--workspace", type=Path, default=Path("."))
+        command.add_argument("--json", action="store_true")
+    export = facts.choices["export"]
+    export.add_argument("--workspace", type=Path, default=Path("."))
+    export.add_argument("--json", action="store_true", help="(the output is JSON lines anyway)")
+
     agent = sub.add_parser("agent", help="set up a coding agent for a repository")
     agent_commands = agent.add_subparsers(dest="agent_command", required=True)
     init = agent_commands.add_parser(
@@ -175,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "mcp": _mcp,
         "agent": _agent,
+        "memory": _memory,
         "hook": _hook,
         "ledger": _ledger,
         **dict.fromkeys(MODEL_ACTIONS, _action),
@@ -232,6 +261,12 @@ def _agent(args: argparse.Namespace) -> int:
         prefix = "would be " if args.dry_run and item.changed else ""
         print(f"{prefix}{item.state}: {item.path}", file=sys.stderr)
     return 0
+
+
+def _memory(args: argparse.Namespace) -> int:
+    from chatx.cli import memory
+
+    return memory.run(args, _workspace(args.workspace))
 
 
 def _chatx_executable() -> str:
