@@ -136,3 +136,28 @@ async def test_results_are_pseudonymised_and_pseudonyms_come_back(tmp_path: Path
             )
         )
         assert added["results"][0]["addedObservations"] == ["leads the audit"]
+
+
+async def test_recall_ranks_facts_by_meaning_with_provenance(tmp_path: Path) -> None:
+    async with connect(tmp_path, CHATX_AGENT_SHIELD="false") as client:
+        people = [
+            {
+                "name": "Priya",
+                "entityType": "person",
+                "observations": ["prefers green tea over coffee", "is on call on Fridays"],
+            },
+            {
+                "name": "Marco",
+                "entityType": "person",
+                "observations": ["owns the orders service", "allergic to peanuts"],
+            },
+        ]
+        structured(await client.call_tool("create_entities", {"entities": people}))
+        found = structured(
+            await client.call_tool("recall", {"query": "what does Priya like to drink?", "k": 2})
+        )
+        first = found["results"][0]
+        assert (first["entity"], first["text"]) == ("Priya", "prefers green tea over coffee")
+        assert first["source"] == "agent" and first["entityType"] == "person"
+        duty = structured(await client.call_tool("recall", {"query": "weekend duty", "k": 1}))
+        assert duty["results"][0]["text"] == "is on call on Fridays"

@@ -36,6 +36,7 @@ from chatx.memory.models import (
     RelationRef,
     Status,
 )
+from chatx.memory.recall import RecallResult
 from chatx.memory.store import MemoryStore
 from chatx.models import ActionResult, Problem, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode, make_problem
@@ -45,8 +46,10 @@ M = TypeVar("M", bound=BaseModel)
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
     "ChatX indexes this workspace's chat transcripts and docs. Use `search` to find what was "
-    "said or decided, and cite its `source:line_start` locations. People are pseudonymised "
-    "(`CN_…`); do not try to undo that."
+    "said or decided, and cite its `source:line_start` locations. The memory tools keep a "
+    "knowledge graph of people, preferences, goals and relationships: `recall` finds facts "
+    "by meaning. People are pseudonymised (`CN_…`): use those names as they are, they are "
+    "understood; do not try to undo them."
 )
 
 
@@ -146,6 +149,7 @@ def create_server(tools: AgentTools) -> MCPServer:
         return await _run(asyncio.to_thread(tools.redact, text, path))
 
     _memory_tools(server, tools)
+    _recall_tool(server, tools)
     return server
 
 
@@ -266,6 +270,22 @@ def _memory_tools(server: MCPServer, tools: AgentTools) -> None:
     ) -> KnowledgeGraph:
         wanted = tools.revealed(names)
         return await call(lambda store: store.open_nodes(wanted))
+
+
+def _recall_tool(server: MCPServer, tools: AgentTools) -> None:
+    @server.tool(
+        title="Recall",
+        description="The facts in memory closest in meaning to the query (and matching its "
+        "words), best first, each with the entity it is about, when it was recorded and where "
+        "it came from: user, agent, an import, or a chat line `path:line`.",
+        annotations=READS,
+    )
+    async def recall(
+        query: Annotated[str, Field(min_length=1, max_length=2048, description="What to recall.")],
+        k: Annotated[int, Field(ge=1, le=50, description="How many facts.")] = 5,
+    ) -> RecallResult:
+        wanted = tools.revealed(query)
+        return await _run(_when_ready(tools, asyncio.to_thread(tools.recall, wanted, k)))
 
 
 async def _run(work: Awaitable[T]) -> T:

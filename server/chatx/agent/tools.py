@@ -23,6 +23,7 @@ from chatx.daemon.service import Daemon, Folder
 from chatx.index.status import workspace_status
 from chatx.index.store import Filters
 from chatx.llm.router import Preference
+from chatx.memory.recall import Recaller, RecallResult
 from chatx.memory.store import MemoryStore, open_memory
 from chatx.models import ActionResult, QueryResult, RedactionReport, StatusReport
 from chatx.problems import ChatxError, ProblemCode
@@ -71,6 +72,7 @@ class AgentTools:
 
     daemon: Daemon
     _memory: MemoryStore | None = field(default=None, init=False)
+    _recaller: Recaller | None = field(default=None, init=False)
 
     @property
     def folder(self) -> Folder:
@@ -131,6 +133,16 @@ class AgentTools:
             self._memory = open_memory(self.folder.root)
         return self._memory
 
+    def recall(self, query: str, k: int) -> RecallResult:
+        """The facts closest to `query` in meaning, through the gate (blocking; the daemon's
+        embedder must be loaded)."""
+        if self._recaller is None:
+            embedder = self.daemon.embedder
+            if embedder is None:
+                raise ChatxError.of(ProblemCode.INTERNAL, "the embedder is not loaded")
+            self._recaller = Recaller(self.memory, embedder)
+        return self.gated(self._recaller.recall(query, k))
+
     def remember(self, operation: Callable[[MemoryStore], M]) -> M:
         """A memory tool's result, through the gate (blocking)."""
         return self.gated(operation(self.memory))
@@ -168,6 +180,7 @@ class AgentTools:
         redacted, _ = outbound(self.daemon.shield(), texts)
         replacements = iter(redacted)
         return type(result).model_validate(_visit(data, lambda _: next(replacements)))
+
 
 def _visit(value: Any, change: Callable[[str], str], key: str | None = None) -> Any:
     """`value` with `change` applied to each non-empty string outside the structural fields,

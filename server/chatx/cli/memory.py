@@ -81,7 +81,17 @@ def _show(args: argparse.Namespace, store: MemoryStore) -> int:
 
 
 def _search(args: argparse.Namespace, store: MemoryStore) -> int:
-    _print_graph(store.search_nodes(args.query), args.json)
+    from chatx.config import load_settings
+    from chatx.index.embedder import create_embedder
+    from chatx.memory.recall import Recaller
+
+    embedder = create_embedder(load_settings(store.path.parent.parent).index.embedder)
+    found = Recaller(store, embedder).recall(args.query, args.k)
+    if args.json:
+        _emit(found)
+        return 0
+    for fact in found.results:
+        print(f"{fact.entity}: {fact.text}  [{fact.id}] ({_day(fact.created)}, {fact.source})")
     return 0
 
 

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,7 @@ class MemoryStore:
         self.path = path
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
+        self._own_writes = 0
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._create()
@@ -149,6 +150,77 @@ class MemoryStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._own_writes += 1
+
+    def version(self) -> tuple[int, int]:
+        """Changes since this store opened: other connections' commits and its own (what a
+        cache of the observations' vectors is keyed by)."""
+        with self._lock:
+            (changes,) = self._db.execute("PRAGMA data_version").fetchone()
+        return int(changes), self._own_writes
+
+    # -- vectors, for recall by meaning --------------------------------------------------
+    def embed_missing(self, embed: Callable[[list[str]], Any], model_id: str) -> int:
+        """Give every current observation without a vector (or with another model's) one,
+        embedding `<entity>: <fact>`; how many were embedded. The embedding runs outside the
+        write transaction."""
+        found = self._read("SELECT value FROM meta WHERE key = 'embedder'")
+        if not found or found[0][0] != model_id:
+            with self._write() as db:
+                db.execute("UPDATE observations SET vector = NULL")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('embedder', ?)", (model_id,))
+        done = 0
+        while rows := self._read(
+            "SELECT o.id, e.name || ': ' || o.text FROM observations o "
+            "JOIN entities e ON e.id = o.entity_id "
+            "WHERE o.vector IS NULL AND o.retired IS NULL LIMIT 256"
+        ):
+            vectors = embed([text for _, text in rows])  # a fact is read with whom it is about
+            with self._write() as db:
+                db.executemany(
+                    "UPDATE observations SET vector = ? WHERE id = ?",
+                    [
+                        (vector.astype("float32").tobytes(), i)
+                        for (i, _), vector in zip(rows, vectors, strict=True)
+                    ],
+                )
+            done += len(rows)
+        return done
+
+    def vectors(self) -> list[tuple[int, bytes]]:
+        """(id, float32 bytes) of every current observation that has a vector."""
+        return self._read(
+            "SELECT id, vector FROM observations WHERE retired IS NULL AND vector IS NOT NULL"
+        )
+
+    def keyword_hits(self, query: str, limit: int) -> list[int]:
+        """Ids of current observations matching any word of `query` (of three letters or more:
+        `to` and `of` would match everything), best (BM25) first."""
+        words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if len(w) > 2]
+        if not words:
+            return []
+        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        return [
+            row[0]
+            for row in self._read(
+                "SELECT o.id FROM observations_fts f JOIN observations o ON o.id = f.rowid "
+                "WHERE observations_fts MATCH ? AND o.retired IS NULL "
+                "ORDER BY bm25(observations_fts) LIMIT ?",
+                (expression, limit),
+            )
+        ]
+
+    def facts(self, ids: Sequence[int]) -> dict[int, tuple[str, str, str, float, str]]:
+        """id → (entity name, entity type, text, created, source) of these observations."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._read(
+            "SELECT o.id, e.name, e.type, o.text, o.created, o.source FROM observations o "
+            f"JOIN entities e ON e.id = o.entity_id WHERE o.id IN ({marks})",
+            list(ids),
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
