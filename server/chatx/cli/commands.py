@@ -317,8 +317,14 @@ def _index(args: argparse.Namespace) -> int:
     from chatx.index.indexer import Indexer
 
     workspace = _workspace(args.path)
+    settings = load_settings(workspace)
     with index_progress() as progress:
-        summary = Indexer(workspace, load_settings(workspace), progress=progress).run()
+        indexer = Indexer(workspace, settings, progress=progress)
+        summary = indexer.run()
+    if indexer.changed_sources:
+        from chatx.memory.derive import refresh
+
+        refresh(workspace, settings)  # the people of the chats, into the memory
     if args.json:
         _emit(summary)
     else:

@@ -29,6 +29,7 @@ from chatx.index.status import workspace_status
 from chatx.index.store import Filters, Found
 from chatx.index.terms import term_kind
 from chatx.llm.ledger import Ledger
+from chatx.memory.derive import refresh
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.shield import Shield, ShieldFactory
@@ -224,6 +225,7 @@ class Daemon:
             folder.store().refresh()
             if indexer.changed_sources:
                 await self.load_vocabulary()
+                await asyncio.to_thread(refresh, folder.root, self.settings)
                 folder.unoptimized_rows = (
                     0 if optimize else folder.unoptimized_rows + (summary.chunks)
                 )

@@ -88,6 +88,11 @@ CREATE TABLE IF NOT EXISTS relations (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS relations_current
     ON relations(source_id, target_id, type) WHERE retired IS NULL;
+CREATE TABLE IF NOT EXISTS derived_files (
+    path TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    stats TEXT NOT NULL
+);
 """
 
 
@@ -469,6 +474,75 @@ class MemoryStore:
         """Let `alias` find the entity `name` too."""
         with self._write() as db:
             _add_alias(db, _require(db, name), alias)
+
+    # -- the part derived from the chats (`memory.derive`) --------------------------------
+    def derived_files(self) -> dict[str, tuple[str, str]]:
+        """path → (indexed hash, per-file statistics JSON) of the chats derived from."""
+        return {p: (h, t) for p, h, t in self._read("SELECT path, hash, stats FROM derived_files")}
+
+    def set_derived_file(self, path: str, digest: str | None, stats: str | None) -> None:
+        """Keep (or, with `None`, drop) one chat file's statistics."""
+        with self._write() as db:
+            if digest is None or stats is None:
+                db.execute("DELETE FROM derived_files WHERE path = ?", (path,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO derived_files VALUES (?,?,?)", (path, digest, stats)
+                )
+
+    def apply_derived(
+        self, people: dict[str, str], links: Sequence[Any], relation_type: str = "chats_with"
+    ) -> None:
+        """Make the derived graph this: `people` (name → where first seen) as persons, and
+        `links` (`source`, `target`, `messages`, `first`, `last`, `where`) as relations. A
+        person who exists already (by name or alias) is used as they are; derived relations
+        are updated, added or retired; nothing a user or agent wrote is changed. One
+        transaction."""
+        now = time.time()
+        with self._write() as db:
+            ids: dict[str, int] = {}
+            for name, where in people.items():
+                found = _lookup(db, name)
+                if found is None:
+                    cursor = db.execute(
+                        "INSERT INTO entities(name, type, created, source, origin) "
+                        "VALUES (?, 'person', ?, ?, 'derived')",
+                        (normal(name), now, where),
+                    )
+                    found = int(cursor.lastrowid or 0)
+                _add_alias(db, found, name)
+                ids[name] = found
+            current = {
+                (a, b): (i, origin)
+                for i, a, b, origin in db.execute(
+                    "SELECT id, source_id, target_id, origin FROM relations "
+                    "WHERE type = ? AND retired IS NULL",
+                    (relation_type,),
+                )
+            }
+            kept: set[int] = set()
+            for link in links:
+                pair = (ids[link.source], ids[link.target])
+                counts = (link.messages, link.first, link.last)
+                if pair in current:
+                    relation_id, origin = current[pair]
+                    kept.add(relation_id)
+                    if origin == "derived":
+                        db.execute(
+                            "UPDATE relations SET messages = ?, first_seen = ?, last_seen = ? "
+                            "WHERE id = ?",
+                            (*counts, relation_id),
+                        )
+                    continue
+                db.execute(
+                    "INSERT INTO relations(source_id, target_id, type, created, source, origin, "
+                    "messages, first_seen, last_seen) VALUES (?,?,?,?,?, 'derived', ?,?,?)",
+                    (*pair, relation_type, now, link.where, *counts),
+                )
+            stale = [i for i, origin in current.values() if origin == "derived" and i not in kept]
+            db.executemany(
+                "UPDATE relations SET retired = ? WHERE id = ?", [(now, i) for i in stale]
+            )
 
     def _graph(self, ids: set[int] | None, as_of: float | None) -> KnowledgeGraph:
         at = _at(as_of)
