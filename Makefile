@@ -57,6 +57,7 @@ bench: $(DEVSTAMP)
 	$(PY) bench/cold_query_bench.py
 	$(PY) bench/lsp_bench.py --chunks 100000
 	$(PY) bench/agent_bench.py --chunks 100000
+	$(PY) bench/memory_bench.py --entities 10000 --observations 100000
 	$(PY) bench/shield_bench.py --messages 100000
 	$(PY) bench/shield_bench.py --messages 100000 --corpus dense
 	$(PY) bench/shield_eval.py

@@ -55,7 +55,9 @@ class Recaller:
         ranked: dict[int, float] = {}
         if len(ids):
             similarity = matrix @ self.embedder.embed([query])[0]
-            best = np.argsort(-similarity)[:CANDIDATES]
+            count = min(CANDIDATES, len(ids))
+            best = np.argpartition(-similarity, count - 1)[:count]
+            best = best[np.argsort(-similarity[best])]
             for rank, index in enumerate(best):
                 ranked[int(ids[index])] = 1 / (RRF_K + rank + 1)
         for rank, found in enumerate(self.store.keyword_hits(query, CANDIDATES)):
@@ -78,18 +80,14 @@ class Recaller:
         return RecallResult(query=query, results=results)
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ids and vectors of the current facts, re-read only when the store changed (new
+        facts are embedded first)."""
         with self._lock:
-            self.store.embed_missing(self.embedder.embed, self.embedder.model_id)
-            version = self.store.version()
-            if version != self._version:
+            if self.store.version() != self._version:
+                self.store.embed_missing(self.embedder.embed, self.embedder.model_id)
                 rows = self.store.vectors()
                 self._ids = np.array([i for i, _ in rows], dtype=np.int64)
-                self._matrix = (
-                    np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(
-                        len(rows), -1
-                    )
-                    if rows
-                    else np.zeros((0, 0), dtype=np.float32)
-                )
+                flat = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32)
+                self._matrix = flat.reshape(len(rows), -1) if rows else flat.reshape(0, 0)
                 self._version = self.store.version()
             return self._ids, self._matrix

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS entities (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     type TEXT NOT NULL,
+    fold TEXT NOT NULL,
     created REAL NOT NULL,
     source TEXT NOT NULL,
     origin TEXT NOT NULL,
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS observations (
     id INTEGER PRIMARY KEY,
     entity_id INTEGER NOT NULL,
     text TEXT NOT NULL,
+    fold TEXT NOT NULL,
     created REAL NOT NULL,
     source TEXT NOT NULL,
     origin TEXT NOT NULL,
@@ -67,11 +69,20 @@ CREATE TABLE IF NOT EXISTS observations (
     vector BLOB
 );
 CREATE INDEX IF NOT EXISTS observations_entity ON observations(entity_id, retired);
+CREATE INDEX IF NOT EXISTS observations_unembedded ON observations(id)
+    WHERE vector IS NULL AND retired IS NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS observations_fts USING fts5(
     text, content='observations', content_rowid='id'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS observations_vocab USING fts5vocab(
+    'observations_fts', 'row'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS observations_tri USING fts5(
+    fold, content='observations', content_rowid='id', tokenize='trigram'
+);
 CREATE TRIGGER IF NOT EXISTS observations_ai AFTER INSERT ON observations BEGIN
     INSERT INTO observations_fts(rowid, text) VALUES (new.id, new.text);
+    INSERT INTO observations_tri(rowid, fold) VALUES (new.id, new.fold);
 END;
 CREATE TABLE IF NOT EXISTS relations (
     id INTEGER PRIMARY KEY,
@@ -88,6 +99,7 @@ CREATE TABLE IF NOT EXISTS relations (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS relations_current
     ON relations(source_id, target_id, type) WHERE retired IS NULL;
+CREATE INDEX IF NOT EXISTS relations_target ON relations(target_id);
 CREATE TABLE IF NOT EXISTS derived_files (
     path TEXT PRIMARY KEY,
     hash TEXT NOT NULL,
@@ -120,6 +132,7 @@ class MemoryStore:
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
         self._own_writes = 0
+        self._count, self._count_version = 0, (-1, -1)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._create()
@@ -199,12 +212,27 @@ class MemoryStore:
         )
 
     def keyword_hits(self, query: str, limit: int) -> list[int]:
-        """Ids of current observations matching any word of `query` (of three letters or more:
-        `to` and `of` would match everything), best (BM25) first."""
-        words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if len(w) > 2]
+        """Ids of current observations matching any telling word of `query`, best (BM25)
+        first. A word of fewer than three letters, or one that is in more than a twentieth of
+        the facts, tells little and would make BM25 score most of the table: it is left out."""
+        words = {
+            w.casefold()
+            for w in "".join(c if c.isalnum() else " " for c in query).split()
+            if len(w) > 2
+        }
         if not words:
             return []
-        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        marks = ",".join("?" * len(words))
+        counts = dict(
+            self._read(
+                f"SELECT term, doc FROM observations_vocab WHERE term IN ({marks})", list(words)
+            )
+        )
+        total = self._facts_count()
+        telling = [w for w in words if w in counts and counts[w] <= max(50, total // 20)]
+        if not telling:
+            return []
+        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in sorted(telling))
         return [
             row[0]
             for row in self._read(
@@ -214,6 +242,15 @@ class MemoryStore:
                 (expression, limit),
             )
         ]
+
+    def _facts_count(self) -> int:
+        version = self.version()
+        if self._count_version != version:
+            (self._count,) = self._read("SELECT count(*) FROM observations WHERE retired IS NULL")[
+                0
+            ]
+            self._count_version = version
+        return int(self._count)
 
     def facts(self, ids: Sequence[int]) -> dict[int, tuple[str, str, str, float, str]]:
         """id → (entity name, entity type, text, created, source) of these observations."""
@@ -248,8 +285,9 @@ class MemoryStore:
                     skipped.append(name)
                     continue
                 cursor = db.execute(
-                    "INSERT INTO entities(name, type, created, source, origin) VALUES (?,?,?,?,?)",
-                    (name, new.entity_type, now, source, origin),
+                    "INSERT INTO entities(name, type, fold, created, source, origin) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (name, new.entity_type, _fold(name, new.entity_type), now, source, origin),
                 )
                 entity_id = int(cursor.lastrowid or 0)
                 _add_alias(db, entity_id, name)
@@ -363,29 +401,30 @@ class MemoryStore:
 
     def search_nodes(self, query: str, as_of: float | None = None) -> KnowledgeGraph:
         """Entities whose name, type, alias or a current observation contains `query`
-        (case-insensitive), and the relations that start or end at one of them."""
+        (case-insensitive), and the relations that start or end at one of them. Substrings of
+        three characters or more are found through a trigram index."""
         needle = normal(query).casefold()
-        ids = [
-            row[0]
-            for row in self._read(
-                f"SELECT e.id, e.name, e.type FROM entities e WHERE {_current('e', as_of)}",
-                _at(as_of),
+        at = _at(as_of)
+        found = self._read(
+            f"SELECT e.id FROM entities e WHERE {_current('e', as_of)} AND instr(e.fold, ?) > 0",
+            (*at, needle),
+        )
+        if len(needle) >= 3:
+            phrase = '"' + needle.replace('"', '""') + '"'
+            found += self._read(
+                "SELECT DISTINCT o.entity_id FROM observations_tri t "
+                "JOIN observations o ON o.id = t.rowid "
+                f"WHERE observations_tri MATCH ? AND {_current('o', as_of)}",
+                (phrase, *at),
             )
-            if needle in row[1].casefold() or needle in row[2].casefold()
-        ]
-        ids += [
-            row[0]
-            for row in self._read(
-                f"SELECT DISTINCT o.entity_id, o.text FROM observations o "
-                f"WHERE {_current('o', as_of)}",
-                _at(as_of),
+        else:
+            found += self._read(
+                "SELECT o.entity_id FROM observations o "
+                f"WHERE {_current('o', as_of)} AND instr(o.fold, ?) > 0",
+                (*at, needle),
             )
-            if needle in row[1].casefold()
-        ]
-        ids += [
-            row[0] for row in self._read("SELECT entity_id, key FROM aliases") if needle in row[1]
-        ]
-        return self._graph(set(ids), as_of)
+        found += self._read("SELECT entity_id FROM aliases WHERE instr(key, ?) > 0", (needle,))
+        return self._graph({row[0] for row in found}, as_of)
 
     def open_nodes(self, names: Sequence[str], as_of: float | None = None) -> KnowledgeGraph:
         """The named entities (found by name, else by alias) and the relations that start or
@@ -505,9 +544,9 @@ class MemoryStore:
                 found = _lookup(db, name)
                 if found is None:
                     cursor = db.execute(
-                        "INSERT INTO entities(name, type, created, source, origin) "
-                        "VALUES (?, 'person', ?, ?, 'derived')",
-                        (normal(name), now, where),
+                        "INSERT INTO entities(name, type, fold, created, source, origin) "
+                        "VALUES (?, 'person', ?, ?, ?, 'derived')",
+                        (normal(name), _fold(name, "person"), now, where),
                     )
                     found = int(cursor.lastrowid or 0)
                 _add_alias(db, found, name)
@@ -545,33 +584,51 @@ class MemoryStore:
             )
 
     def _graph(self, ids: set[int] | None, as_of: float | None) -> KnowledgeGraph:
+        """The entities `ids` (all when None) current at `as_of`, with their current facts,
+        and the relations that touch one of them. The ids go through a temporary table, so
+        that only their rows are read."""
         at = _at(as_of)
-        rows = self._read(
-            "SELECT e.id, e.name, e.type FROM entities e "
-            f"WHERE {_current('e', as_of)} ORDER BY e.id",
-            at,
-        )
-        rows = [row for row in rows if ids is None or row[0] in ids]
-        facts: dict[int, list[str]] = {row[0]: [] for row in rows}
-        for entity_id, text in self._read(
-            f"SELECT o.entity_id, o.text FROM observations o WHERE {_current('o', as_of)} "
-            "ORDER BY o.id",
-            at,
-        ):
-            if entity_id in facts:
-                facts[entity_id].append(text)
-        relations = [
-            RelationRef(**{"from": a, "to": b, "relationType": t})
-            for s, d, a, b, t in self._read(
+        with self._lock:
+            db = self._db
+            if ids is not None:
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS picked (id INTEGER PRIMARY KEY)")
+                db.execute("DELETE FROM picked")
+                db.executemany("INSERT INTO picked VALUES (?)", ((i,) for i in ids))
+                join = {  # CROSS JOIN: the picked ids drive, through the indexes
+                    "e": "picked p CROSS JOIN entities e ON e.id = p.id",
+                    "o": "picked p CROSS JOIN observations o ON o.entity_id = p.id",
+                    "r": " AND (r.source_id IN picked OR r.target_id IN picked)",
+                }
+            else:
+                join = {"e": "entities e", "o": "observations o", "r": ""}
+            rows = db.execute(
+                f"SELECT e.id, e.name, e.type FROM {join['e']} "
+                f"WHERE {_current('e', as_of)} ORDER BY e.id",
+                at,
+            ).fetchall()
+            facts: dict[int, list[str]] = {row[0]: [] for row in rows}
+            for entity_id, text in db.execute(
+                f"SELECT o.entity_id, o.text FROM {join['o']} "
+                f"WHERE {_current('o', as_of)} ORDER BY o.entity_id, o.id",
+                at,
+            ):
+                if entity_id in facts:
+                    facts[entity_id].append(text)
+            links = db.execute(
                 "SELECT r.source_id, r.target_id, s.name, d.name, r.type FROM relations r "
                 "JOIN entities s ON s.id = r.source_id JOIN entities d ON d.id = r.target_id "
-                f"WHERE {_current('r', as_of)} ORDER BY r.id",
+                f"WHERE {_current('r', as_of)}{join['r']} ORDER BY r.id",
                 at,
-            )
-            if s in facts or d in facts
+            ).fetchall()
+        relations = [
+            RelationRef.model_construct(source=a, target=b, relation_type=t)
+            for src, dst, a, b, t in links
+            if src in facts or dst in facts
         ]
-        entities = [Entity(name=n, entityType=t, observations=facts[i]) for i, n, t in rows]
-        return KnowledgeGraph(entities=entities, relations=relations)
+        entities = [  # built from the database's own rows: no validation to repeat
+            Entity.model_construct(name=n, entity_type=t, observations=facts[i]) for i, n, t in rows
+        ]
+        return KnowledgeGraph.model_construct(entities=entities, relations=relations)
 
 
 def open_memory(workspace: Path) -> MemoryStore:
@@ -658,6 +715,12 @@ def _insert_observation(
     db: sqlite3.Connection, entity_id: int, text: str, now: float, source: str, origin: str
 ) -> None:
     db.execute(
-        "INSERT INTO observations(entity_id, text, created, source, origin) VALUES (?,?,?,?,?)",
-        (entity_id, text, now, source, origin),
+        "INSERT INTO observations(entity_id, text, fold, created, source, origin) "
+        "VALUES (?,?,?,?,?,?)",
+        (entity_id, text, text.casefold(), now, source, origin),
     )
+
+
+def _fold(name: str, kind: str) -> str:
+    """What `search_nodes` matches an entity on: its name and type, case-folded."""
+    return f"{normal(name)}\n{kind}".casefold()
