@@ -92,6 +92,22 @@ SPECS: tuple[ActionSpec, ...] = (
         agent_tools=("redact",),
     ),
     ActionSpec(
+        "remember",
+        "Remember this",
+        "Store the selection (or the cursor's paragraph, or the text after `/remember`) in the "
+        "workspace memory as a fact about the person or thing it names, with this file and "
+        "line as its source. When it names several, ChatX asks which.",
+        agent_hint="<a fact about someone or something>",
+        agent_task=(
+            "Remember this in the workspace memory: $ARGUMENTS\n\nCall the chatx "
+            "`search_nodes` tool to find the entity it is about. If it exists, add the fact "
+            "with `add_observations`; otherwise create it with `create_entities` (type "
+            "`person` unless it is clearly a project, team or thing). Say what was stored, "
+            "about whom."
+        ),
+        agent_tools=("search_nodes", "open_nodes", "add_observations", "create_entities"),
+    ),
+    ActionSpec(
         "ask",
         "Answer from the index",
         "Answer the question in the selection (or after `/ask`) from the indexed chats and "

@@ -19,6 +19,7 @@ from tests.standins.anthropic_standin import AnthropicStandIn, said, tool_use
 
 from chatx.actions import SPECS
 from chatx.cachedir import default_cache_dir
+from chatx.memory.store import open_memory
 
 CLAUDE = REPO / "tests" / "agent" / "node_modules" / ".bin" / "claude"
 pytestmark = pytest.mark.skipif(
@@ -294,3 +295,38 @@ def test_the_repository_config_is_what_agent_init_writes() -> None:
 
     stale = [item.path for item in plan(REPO, "chatx", plugin=True) if item.changed]
     assert stale == []
+
+
+def test_the_agent_remembers_and_reads_back(
+    workspace: Path, home: Path, model: AnthropicStandIn
+) -> None:
+    person = {
+        "name": "Zanele Mokoena",
+        "entityType": "person",
+        "observations": ["runs the Q3 audit"],
+    }
+    model.script(
+        tool_use("mcp__chatx__create_entities", {"entities": [person]}),
+        tool_use("mcp__chatx__open_nodes", {"names": ["Zanele Mokoena"]}),
+        said("noted"),
+    )
+    claude(
+        workspace,
+        home,
+        model,
+        "Remember who runs the audit.",
+        "--allowedTools",
+        "mcp__chatx__create_entities",
+    )
+    (created_error, created), (opened_error, opened) = tool_results(model)
+    assert not created_error and not opened_error
+    (entity,) = json.loads(opened)["entities"]
+    assert entity["name"].startswith("CN_")  # the gate: the agent's model sees a pseudonym
+    assert entity["observations"] == ["runs the Q3 audit"]
+    assert json.loads(created)["entities"][0]["name"] == entity["name"]
+    store = open_memory(workspace)
+    try:
+        detail = store.show("Zanele Mokoena")
+    finally:
+        store.close()
+    assert [(o.text, o.source) for o in detail.observations] == [("runs the Q3 audit", "agent")]

@@ -19,7 +19,7 @@ from chatx.editor.positions import UTF16
 from chatx.llm.router import Policy, Router, Situation
 from chatx.lsp.completion import slash_items
 
-NAMES = ["related", "cite", "redact", "ask", "summarize", "reply"]
+NAMES = ["related", "cite", "redact", "remember", "ask", "summarize", "reply"]
 NAMES += ["plan-slice", "tdd-loop", "security-review"]
 MODEL = ["ask", "summarize", "reply", "plan-slice", "tdd-loop", "security-review"]
 HEAVY = ["plan-slice", "tdd-loop", "security-review"]
@@ -72,7 +72,7 @@ def test_every_action_is_a_completion_item_with_its_title_and_doc() -> None:
         assert item.detail == spec.title
         assert isinstance(item.documentation, types.MarkupContent)
         assert item.documentation.value == spec.doc
-    assert items[3].detail == "Answer from the index"
+    assert items[4].detail == "Answer from the index"
     assert "default friendly and concise)" in BY_NAME["reply"].doc
 
 
@@ -106,6 +106,7 @@ def test_sources_per_action_as_before() -> None:
         "related": 5,
         "cite": 5,
         "redact": 0,
+        "remember": 0,
         "ask": 6,
         "summarize": 4,
         "reply": 4,

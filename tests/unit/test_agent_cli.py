@@ -72,3 +72,16 @@ def test_session_start_refreshes_an_indexed_workspace_in_the_background(tmp_path
         env={"CHATX_AGENT_SESSION_INDEX": "false"},
     )
     assert "not refreshed at session start" in off.stdout
+
+
+def test_the_prompt_hook_adds_remembered_facts(tmp_path: Path) -> None:
+    ws = indexed_example(tmp_path)
+    fact = "wants the orders stand-up moved to 09:30"
+    added = chatx("memory", "add", "Priya", "--observation", fact, "--workspace", str(ws))
+    assert added.returncode == 0, added.stderr
+    prompt = {"cwd": str(ws), "prompt": "When does Priya want the orders stand-up?"}
+    done = chatx("hook", "prompt", stdin=json.dumps(prompt))
+    context = json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"]
+    line = next(line for line in context.splitlines() if line.startswith("- memory #"))
+    assert line.endswith(f": {fact}") and "(user): CN_" in line  # the person pseudonymised
+    assert "Priya" not in context

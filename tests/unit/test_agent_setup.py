@@ -36,7 +36,18 @@ def test_a_fresh_repository_gets_everything(tmp_path: Path) -> None:
     settings = json.loads(planned[".claude/settings.json"].new)
     assert settings["enabledMcpjsonServers"] == ["chatx"]
     rules = settings["permissions"]
-    assert rules["allow"] == ["mcp__chatx__search", "mcp__chatx__status", "mcp__chatx__redact"]
+    assert rules["allow"] == [
+        f"mcp__chatx__{tool}"
+        for tool in (
+            "search",
+            "status",
+            "redact",
+            "recall",
+            "read_graph",
+            "search_nodes",
+            "open_nodes",
+        )
+    ]
     for denied in (
         "Read(**/.env*)",
         "Edit(**/.env*)",

@@ -154,3 +154,15 @@ def test_an_edit_is_searchable_after_post_tool_and_writes_do_not_collide(
     assert len(ids) == len(set(ids))
     moved = chatx("query", "the pangolin migration moved", "--workspace", str(indexed), "--json")
     assert citations(moved)[0][0] == "docs/decisions/pangolin.md"
+
+
+def test_the_daemon_recalls_facts_another_process_just_wrote(
+    indexed: Path, daemon: subprocess.Popen[bytes]
+) -> None:
+    prompt = {"prompt": "What does Aiko want for the weekend handover?"}
+    for fact in ("wants pizza before every weekend handover", "wants the handover notes in Notion"):
+        added = chatx("memory", "add", "Aiko", "--observation", fact, "--workspace", str(indexed))
+        assert added.returncode == 0, added.stderr
+        answered = hook("prompt", prompt, indexed)
+        assert ANSWERED in answered.stderr
+        assert f": {fact}" in context(answered)  # the daemon's vectors follow the new write

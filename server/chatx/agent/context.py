@@ -1,7 +1,7 @@
-"""The context the `UserPromptSubmit` hook adds to an agent's prompt: the passages of the index
-most relevant to it, cited `path:line`, redacted by the Shield gate, within a token budget, and
-nothing at all when nothing clears the relevance bar. Pure: the caller searches and gives the
-Shield.
+"""The context the `UserPromptSubmit` hook adds to an agent's prompt: the facts of the memory
+and the passages of the index most relevant to it (passages cited `path:line`, facts with their
+provenance), redacted by the Shield gate, within a token budget, and nothing at all when
+nothing clears the relevance bar. Pure: the caller searches and gives the Shield.
 """
 
 from __future__ import annotations
@@ -11,17 +11,20 @@ from collections.abc import Callable, Sequence
 from chatx.config import Settings
 from chatx.index.search import SearchService
 from chatx.index.store import Hit
+from chatx.memory.recall import Recaller
 from chatx.shield import Shield
 from chatx.shield.gate import outbound
 
-Passage = tuple[str, str]  # `path:start-end` and the (cut) text
+Passage = tuple[str, str]  # `path:start-end` (or a fact's provenance) and the (cut) text
 CANDIDATES = 6
+FACTS = 5
 CHARS_PER_TOKEN = 4
 MIN_PASSAGE_CHARS = 160
 LOCATION_CHARS = 40  # what a `- path:start-end: ` prefix takes, about
 HEADER = (
-    "Passages from this workspace's chats and docs that may bear on the prompt (ChatX; "
-    "people are pseudonymised as CN_…). Cite them as path:line when you use them."
+    "What ChatX knows that may bear on the prompt: remembered facts and passages from this "
+    "workspace's chats and docs (people are pseudonymised as CN_…). Cite passages as path:line "
+    "when you use them."
 )
 
 
@@ -73,19 +76,39 @@ def render(kept: Sequence[Passage], shield: Callable[[], Shield] | None) -> str:
     return "\n".join(["<chatx-context>", HEADER, *lines, "</chatx-context>"])
 
 
-def found_passages(prompt: str, search: SearchService, settings: Settings) -> list[Passage]:
-    """The passages for `prompt` from `search`'s workspace, under the `agent` settings, not yet
-    gated (blocking); NOT_INDEXED when the workspace has no index."""
+def found_passages(
+    prompt: str, search: SearchService, settings: Settings, recaller: Recaller | None = None
+) -> list[Passage]:
+    """The facts (from `recaller`, the workspace memory) and passages for `prompt`, under the
+    `agent` settings, not yet gated (blocking); NOT_INDEXED when the workspace has no index.
+    Facts come first and take their share of the budget."""
     agent = settings.agent
     if not prompt.strip() or agent.context_tokens == 0:
         return []
     hits = search.search(prompt, CANDIDATES)
-    return passages(relevant(hits, agent.context_min_similarity), agent.context_tokens)
+    facts = found_facts(prompt, recaller, agent.context_min_similarity) if recaller else []
+    used = sum(len(where) + len(text) + 4 for where, text in facts) // CHARS_PER_TOKEN
+    relevant_hits = relevant(hits, agent.context_min_similarity)
+    return facts + passages(relevant_hits, max(0, agent.context_tokens - used))
+
+
+def found_facts(prompt: str, recaller: Recaller, min_similarity: float) -> list[Passage]:
+    """The remembered facts close in meaning to `prompt`, as `(provenance, "entity: fact")`."""
+    found = recaller.recall(prompt, FACTS).results
+    return [
+        (f"memory #{fact.id} ({fact.source})", f"{fact.entity}: {fact.text}")
+        for fact in found
+        if fact.similarity is not None and fact.similarity >= min_similarity
+    ]
 
 
 def context_for(
-    prompt: str, search: SearchService, settings: Settings, shield: Callable[[], Shield]
+    prompt: str,
+    search: SearchService,
+    settings: Settings,
+    shield: Callable[[], Shield],
+    recaller: Recaller | None = None,
 ) -> str:
-    """The context block for `prompt` from `search`'s workspace (blocking)."""
-    kept = found_passages(prompt, search, settings)
+    """The context block for `prompt` from `search`'s workspace and memory (blocking)."""
+    kept = found_passages(prompt, search, settings, recaller)
     return render(kept, shield if settings.agent.shield else None)

@@ -35,8 +35,33 @@ from chatx.problems import ChatxError, ProblemCode
 
 SERVER = "chatx"
 MARKER = "chatx-generated"  # a frontmatter key: delete its line to keep your edits
-TOOL_NAMES = frozenset({"search", "status", "ask", "redact"})
-READ_ONLY_TOOLS = ("search", "status", "redact")
+TOOL_NAMES = frozenset(
+    {
+        "search",
+        "status",
+        "ask",
+        "redact",
+        "recall",
+        "read_graph",
+        "search_nodes",
+        "open_nodes",
+        "create_entities",
+        "create_relations",
+        "add_observations",
+        "delete_entities",
+        "delete_observations",
+        "delete_relations",
+    }
+)
+READ_ONLY_TOOLS = (
+    "search",
+    "status",
+    "redact",
+    "recall",
+    "read_graph",
+    "search_nodes",
+    "open_nodes",
+)
 SECRET_PREFIXES = (".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
 PLUGIN = "chatx"
 MARKETPLACE = "chatx-marketplace"

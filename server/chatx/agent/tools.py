@@ -23,7 +23,7 @@ from chatx.daemon.service import Daemon, Folder
 from chatx.index.status import workspace_status
 from chatx.index.store import Filters
 from chatx.llm.router import Preference
-from chatx.memory.recall import Recaller, RecallResult
+from chatx.memory.recall import RecallResult
 from chatx.memory.store import MemoryStore, open_memory
 from chatx.models import ActionResult, QueryResult, RedactionReport, StatusReport
 from chatx.problems import ChatxError, ProblemCode
@@ -72,7 +72,6 @@ class AgentTools:
 
     daemon: Daemon
     _memory: MemoryStore | None = field(default=None, init=False)
-    _recaller: Recaller | None = field(default=None, init=False)
 
     @property
     def folder(self) -> Folder:
@@ -136,12 +135,11 @@ class AgentTools:
     def recall(self, query: str, k: int) -> RecallResult:
         """The facts closest to `query` in meaning, through the gate (blocking; the daemon's
         embedder must be loaded)."""
-        if self._recaller is None:
-            embedder = self.daemon.embedder
-            if embedder is None:
-                raise ChatxError.of(ProblemCode.INTERNAL, "the embedder is not loaded")
-            self._recaller = Recaller(self.memory, embedder)
-        return self.gated(self._recaller.recall(query, k))
+        self.memory  # noqa: B018 (opened here first: a memory comes into being on first use)
+        recaller = self.folder.recaller(self.daemon.embedder)
+        if recaller is None:
+            raise ChatxError.of(ProblemCode.INTERNAL, "the embedder is not loaded")
+        return self.gated(recaller.recall(query, k))
 
     def remember(self, operation: Callable[[MemoryStore], M]) -> M:
         """A memory tool's result, through the gate (blocking)."""

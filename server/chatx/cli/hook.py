@@ -129,8 +129,14 @@ def _context_in_process(workspace: Path, text: str) -> str:
     def search() -> list[tuple[str, str]]:
         from chatx.agent.context import found_passages
         from chatx.index.search import SearchService
+        from chatx.memory.recall import Recaller
+        from chatx.memory.store import memory_path, open_memory
 
-        return found_passages(text, SearchService(workspace, settings), settings)
+        service = SearchService(workspace, settings)
+        recaller = None
+        if memory_path(workspace).exists() and service.store().dataset() is not None:
+            recaller = Recaller(open_memory(workspace), service.loaded_embedder())
+        return found_passages(text, service, settings, recaller)
 
     if not settings.agent.shield:
         from chatx.agent.context import render

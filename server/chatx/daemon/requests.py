@@ -94,4 +94,5 @@ def prompt_context(daemon: Daemon, folder: Folder, prompt: str) -> str:
         settings = settings.model_copy(
             update={"agent": settings.agent.model_copy(update={"shield": True})}
         )
-    return context_for(prompt, folder.search, settings, daemon.shield)
+    recaller = folder.recaller(daemon.embedder)
+    return context_for(prompt, folder.search, settings, daemon.shield, recaller)

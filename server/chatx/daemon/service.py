@@ -30,6 +30,8 @@ from chatx.index.store import Filters, Found
 from chatx.index.terms import term_kind
 from chatx.llm.ledger import Ledger
 from chatx.memory.derive import refresh
+from chatx.memory.recall import Recaller
+from chatx.memory.store import MemoryStore, memory_path, open_memory
 from chatx.models import IndexSummary, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.shield import Shield, ShieldFactory
@@ -65,6 +67,8 @@ class Folder:
     pending_all: bool = False
     maintenance: asyncio.TimerHandle | None = None
     unoptimized_rows: int = 0  # rows written by live updates since the last optimize
+    memory_store: MemoryStore | None = None
+    recall: Recaller | None = None
 
     def __post_init__(self) -> None:
         self.search = SearchService(self.root, self.settings)
@@ -72,6 +76,20 @@ class Folder:
     def store(self) -> LanceStore:
         """The folder's store, as its searcher reads it."""
         return self.search.store()
+
+    def memory(self, create: bool = True) -> MemoryStore | None:
+        """The folder's memory (opened once); None when it has none and `create` is off."""
+        if self.memory_store is None and (create or memory_path(self.root).exists()):
+            self.memory_store = open_memory(self.root)
+        return self.memory_store
+
+    def recaller(self, embedder: Embedder | None) -> Recaller | None:
+        """Recall over the folder's memory (kept, with its vectors, across requests); None
+        while the folder has no memory or no embedder is loaded (blocking)."""
+        memory = self.memory(create=False)
+        if self.recall is None and embedder is not None and memory is not None:
+            self.recall = Recaller(memory, embedder)
+        return self.recall
 
 
 class Daemon:
@@ -149,6 +167,8 @@ class Daemon:
         entries: list[tuple[str, str, int]] = []
         for folder in self.folders:
             entries.extend(folder.store().rows.vocabulary())
+            if (memory := folder.memory(create=False)) is not None:
+                entries.extend((name, "entity", 1) for name, _ in memory.names())
         self.vocab.load(entries)
 
     def shield(self) -> Shield:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chatx.index.terms import MIN_TERM_CHARS, term_kind
 
-KIND_ORDER = {"participant": 0, "identifier": 1, "term": 2}
+KIND_ORDER = {"participant": 0, "entity": 0, "identifier": 1, "term": 2}
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Term:
     """A completion candidate."""
 
     text: str
-    kind: str  # participant | identifier | term
+    kind: str  # participant | identifier | term | entity
     count: int
 
 
@@ -35,13 +35,18 @@ class Vocabulary:
         self._people: list[str] = []
 
     def load(self, entries: Iterable[tuple[str, str, int]]) -> None:
-        """Replace the vocabulary with `(term, kind, count)` rows (kind: participant|token)."""
+        """Replace the vocabulary with `(term, kind, count)` rows (kind: participant, token, or
+        entity: a name the memory knows)."""
         totals: Counter[str] = Counter()
         spelling: dict[str, tuple[int, str]] = {}
         people: Counter[str] = Counter()
+        entities: list[str] = []
         for term, kind, count in entries:
             if kind == "participant":
                 people[term] += count
+                continue
+            if kind == "entity":
+                entities.append(term)
                 continue
             folded = term.casefold()
             totals[folded] += count
@@ -61,6 +66,9 @@ class Vocabulary:
                 names.setdefault(first.casefold(), name)
                 if index.get(first.casefold(), ("", "", 0))[1] != "participant":
                     index[first.casefold()] = (first, "participant", count)
+        for name in entities:  # what the memory knows, unless the chats name them already
+            if index.get(name.casefold(), ("", "", 0))[1] != "participant":
+                index[name.casefold()] = (name, "entity", 1)
         self._index = sorted((folded, *value) for folded, value in index.items())
         self._names = names
         self._people = sorted(people)

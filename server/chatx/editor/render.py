@@ -7,6 +7,7 @@ from pathlib import Path
 
 from chatx.index.search import snippet
 from chatx.index.store import Found
+from chatx.memory.models import EntityDetail
 from chatx.models import ActionResult, QueryCitation
 
 
@@ -96,3 +97,18 @@ def _root_of(document: Path, source: str) -> Path | None:
         if (folder / source).exists():
             return folder
     return None
+
+
+def memory_markdown(detail: EntityDetail) -> str:
+    """Hover contents for an entity the memory knows: its current facts with their sources,
+    and its relations (with message counts for those derived from the chats)."""
+    lines = [f"**{detail.name}** · {detail.entity_type} · ChatX memory"]
+    for fact in detail.observations:
+        lines.append(f"- {fact.text} _({fact.source})_")
+    for relation in detail.relations:
+        counts = f", {relation.messages} messages" if relation.messages else ""
+        seen = f", last {relation.last_seen[:10]}" if relation.last_seen else ""
+        lines.append(
+            f"- {relation.source} → _{relation.relation_type}_ → {relation.target}{counts}{seen}"
+        )
+    return "\n".join(lines)

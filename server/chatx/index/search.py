@@ -72,6 +72,13 @@ class SearchService:
                 str(self.workspace),
             )
 
+    def loaded_embedder(self) -> Embedder:
+        """The embedder, loaded on first use (after checking the index was built with it)."""
+        if self.embedder is None:
+            self._check_embedder()
+            self.embedder = create_embedder(self.settings.index.embedder)
+        return self.embedder
+
     def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
         """Top-`k` cited chunks for `query`."""
         return query_result(query, lambda: self.search(query, k, filters))
@@ -91,10 +98,7 @@ class SearchService:
             )
         vector = None
         if not lexical_only:
-            if self.embedder is None:
-                self._check_embedder()
-                self.embedder = create_embedder(self.settings.index.embedder)
-            vector = functools.partial(embed_query, self.embedder, query)
+            vector = functools.partial(embed_query, self.loaded_embedder(), query)
         return store.search(query, vector, k, filters or Filters())
 
 

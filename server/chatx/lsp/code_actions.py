@@ -18,6 +18,7 @@ from lsprotocol import types
 from chatx.actions import BY_NAME, SPECS
 from chatx.editor.edits import Document, Target, find_target, redaction_target, search_edit
 from chatx.lsp.context import ChatxServer, guarded
+from chatx.lsp.memory import REMEMBER
 
 ACTION = "chatx.action"  # the command that runs a model-backed action (lsp/actions.py)
 
@@ -78,6 +79,11 @@ async def on_code_action(
             action.command = types.Command(
                 title=action.title, command=ACTION, arguments=[action.data]
             )
+        elif name == "remember":
+            remembered = {"text": target.query, "uri": target.uri, "line": target.first + 1}
+            action.command = types.Command(
+                title=action.title, command=REMEMBER, arguments=[remembered]
+            )
         elif name == "redact":
             action.edit = None if lazy else await _redact(ls, target)
         elif found is not None:
@@ -93,8 +99,8 @@ async def on_resolve(ls: ChatxServer, action: types.CodeAction) -> types.CodeAct
     name = data.pop("name", "related")
     data.pop("backend", None)
     target = Target(**data)
-    if BY_NAME[name].model:
-        return action  # its command runs the model, in the background
+    if BY_NAME[name].model or name == "remember":
+        return action  # its command does the work
     if name == "redact":
         action.edit = await _redact(ls, target)
         return action

@@ -21,6 +21,7 @@ _KINDS = {
     "participant": types.CompletionItemKind.Reference,
     "identifier": types.CompletionItemKind.Variable,
     "term": types.CompletionItemKind.Text,
+    "entity": types.CompletionItemKind.Reference,
 }
 
 

@@ -1,5 +1,6 @@
 """textDocument/hover: on a Policy Shield pseudonym, what it stands for (from this machine's own
-records); elsewhere, the indexed passages related to the word, phrase or selection."""
+records); elsewhere, what the memory knows of the name under the cursor, and the indexed
+passages related to the word, phrase or selection."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from chatx.editor.positions import TextPosition, client_span, server_position, t
 from chatx.editor.render import hover_markdown
 from chatx.editor.text import Span, phrase_at
 from chatx.lsp.context import ChatxServer, guarded
+from chatx.lsp.memory import entity_hover
 from chatx.shield.pseudonyms import token_at
 
 MIN_QUERY_CHARS = 3
@@ -77,6 +79,8 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
         return None
     path = ls.path_of(params.text_document.uri)
     exclude = (path, params.position.line + 1) if path else None
+    uri = params.text_document.uri
+    known = await asyncio.to_thread(entity_hover, ls, uri, span.text)
     found = await asyncio.to_thread(
         ls.daemon.related,
         span.text,
@@ -84,7 +88,10 @@ async def on_hover(ls: ChatxServer, params: types.HoverParams) -> types.Hover | 
         ls.settings.editor.hover_min_similarity,
         exclude,
     )
-    if not found:
+    blocks = [
+        block for block in (known, hover_markdown(found, span.text) if found else None) if block
+    ]
+    if not blocks:
         return None
-    contents = types.MarkupContent(types.MarkupKind.Markdown, hover_markdown(found, span.text))
+    contents = types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(blocks))
     return types.Hover(contents=contents)

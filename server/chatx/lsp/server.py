@@ -14,6 +14,7 @@ from chatx.lsp import (
     diagnostics,
     hover,
     lifecycle,
+    memory,
 )
 from chatx.lsp.context import ChatxServer
 from chatx.lsp.tcp import serve_tcp
@@ -49,6 +50,8 @@ def create_server() -> ChatxServer:
     ls.command(commands.QUERY)(commands.query)
     ls.command(commands.STATUS)(commands.status)
     ls.command(code_actions.ACTION)(actions.run_action)
+    ls.command(memory.REMEMBER)(memory.remember)
+    ls.command(memory.FORGET)(memory.forget)
     return ls
 
 

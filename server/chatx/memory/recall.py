@@ -29,6 +29,9 @@ class Recalled(BaseModel):
     created: float
     source: str = Field(description="user, agent, an import, or a chat line path:line")
     score: float
+    similarity: float | None = Field(
+        default=None, description="Cosine to the query, when its meaning ranked it."
+    )
 
 
 class RecallResult(BaseModel):
@@ -53,6 +56,7 @@ class Recaller:
         """The `k` best observations for `query`."""
         ids, matrix = self._vectors()
         ranked: dict[int, float] = {}
+        cosine: dict[int, float] = {}
         if len(ids):
             similarity = matrix @ self.embedder.embed([query])[0]
             count = min(CANDIDATES, len(ids))
@@ -60,6 +64,7 @@ class Recaller:
             best = best[np.argsort(-similarity[best])]
             for rank, index in enumerate(best):
                 ranked[int(ids[index])] = 1 / (RRF_K + rank + 1)
+                cosine[int(ids[index])] = float(similarity[index])
         for rank, found in enumerate(self.store.keyword_hits(query, CANDIDATES)):
             ranked[found] = ranked.get(found, 0.0) + 1 / (RRF_K + rank + 1)
         top = sorted(ranked, key=lambda i: -ranked[i])[:k]
@@ -73,6 +78,7 @@ class Recaller:
                 created=facts[i][3],
                 source=facts[i][4],
                 score=round(ranked[i], 6),
+                similarity=round(cosine[i], 4) if i in cosine else None,
             )
             for i in top
             if i in facts

@@ -509,6 +509,28 @@ class MemoryStore:
                 )
             return int(cursor.rowcount)
 
+    def names(self) -> list[tuple[str, str]]:
+        """(name, type) of every current entity."""
+        return self._read("SELECT name, type FROM entities WHERE retired IS NULL ORDER BY id")
+
+    def mentioned(self, text: str) -> list[str]:
+        """The current entities whose name or an alias appears in `text` as whole words
+        (case-insensitive), each once, in the order the text names them."""
+        words = (
+            " "
+            + " ".join("".join(c if c.isalnum() else " " for c in alias_key(text)).split())
+            + " "
+        )
+        found: dict[str, int] = {}
+        for name, key in self._read(
+            "SELECT e.name, a.key FROM aliases a JOIN entities e ON e.id = a.entity_id "
+            "WHERE e.retired IS NULL"
+        ):
+            spaced = " " + " ".join("".join(c if c.isalnum() else " " for c in key).split()) + " "
+            if spaced.strip() and (where := words.find(spaced)) >= 0:
+                found[name] = min(found.get(name, where), where)
+        return sorted(found, key=lambda name: found[name])
+
     def add_alias(self, name: str, alias: str) -> None:
         """Let `alias` find the entity `name` too."""
         with self._write() as db:
