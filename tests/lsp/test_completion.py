@@ -40,6 +40,7 @@ async def test_slash_commands_at_line_start_and_after_a_comment(
         "/related",
         "/cite",
         "/redact",
+        "/remember",
         "/ask",
         "/summarize",
         "/reply",

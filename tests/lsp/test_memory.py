@@ -68,8 +68,9 @@ async def test_hover_on_a_remembered_name(client: LanguageClient, lsp_workspace:
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert hover.contents.value.startswith("**Priya** · person · ChatX memory")
     assert "- prefers async updates _(user)_" in hover.contents.value
-    assert "chats_with" in hover.contents.value  # derived from the indexed team chat
-    assert "team-orders.txt" in hover.contents.value  # and the related passages below it
+    assert "→ _chats_with_ → Priya, 8 messages" in hover.contents.value  # from the team chat
+    assert "_(chats/team-orders.txt:" in hover.contents.value  # where that was seen
+    assert "](file://" in hover.contents.value  # and the related passages below it
 
 
 async def test_completion_offers_the_names_the_memory_knows(

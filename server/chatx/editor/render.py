@@ -110,5 +110,6 @@ def memory_markdown(detail: EntityDetail) -> str:
         seen = f", last {relation.last_seen[:10]}" if relation.last_seen else ""
         lines.append(
             f"- {relation.source} → _{relation.relation_type}_ → {relation.target}{counts}{seen}"
+            f" _({relation.where})_"
         )
     return "\n".join(lines)

@@ -81,6 +81,7 @@ class RelationRecord(BaseModel):
     relation_type: str = Field(serialization_alias="relationType")
     created: float
     origin: str
+    where: str = Field(description="Where it came from: user, agent, a file, or path:line.")
     messages: int | None = None
     first_seen: str | None = None
     last_seen: str | None = None

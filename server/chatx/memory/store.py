@@ -464,13 +464,14 @@ class MemoryStore:
                 relation_type=t,
                 created=c,
                 origin=o,
+                where=w,
                 messages=m,
                 first_seen=f,
                 last_seen=la,
             )
-            for a, b, t, c, o, m, f, la in self._read(
-                "SELECT s.name, t.name, r.type, r.created, r.origin, r.messages, r.first_seen, "
-                "r.last_seen FROM relations r JOIN entities s ON s.id = r.source_id "
+            for a, b, t, c, o, w, m, f, la in self._read(
+                "SELECT s.name, t.name, r.type, r.created, r.origin, r.source, r.messages, "
+                "r.first_seen, r.last_seen FROM relations r JOIN entities s ON s.id = r.source_id "
                 "JOIN entities t ON t.id = r.target_id WHERE r.retired IS NULL "
                 "AND (r.source_id = ? OR r.target_id = ?) ORDER BY r.id",
                 (entity_id, entity_id),

@@ -70,7 +70,7 @@ local completion = request("textDocument/completion", {
 })
 local labels = {}
 for _, item in ipairs((completion or {}).items or completion or {}) do table.insert(labels, item.label) end
-local slash = { "/related", "/cite", "/redact", "/ask", "/summarize", "/reply", "/plan-slice", "/tdd-loop", "/security-review" }
+local slash = { "/related", "/cite", "/redact", "/remember", "/ask", "/summarize", "/reply", "/plan-slice", "/tdd-loop", "/security-review" }
 check(vim.deep_equal(labels, slash), "completion offers every slash command: " .. table.concat(labels, ","))
 vim.api.nvim_buf_set_lines(buf, last, last + 1, false, {})
 
