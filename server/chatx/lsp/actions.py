@@ -11,13 +11,13 @@ import asyncio
 from typing import Any, Literal
 
 from lsprotocol import types
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from chatx.assistant import ActionInput
 from chatx.editor.edits import Document, Target, action_edit, action_input
 from chatx.lsp.code_actions import ACTION, snapshot
-from chatx.lsp.commands import invalid_arguments
+from chatx.lsp.commands import parse_arguments
 from chatx.lsp.context import ChatxServer, ProblemError, guarded
 from chatx.lsp.progress import TaskProgress
 from chatx.models import ActionResult
@@ -52,10 +52,7 @@ async def run_action(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     """Run one action, apply its edit, return its result."""
     if ls.daemon is None:
         raise ProblemError(make_problem(ProblemCode.NOT_INDEXED, "the server is not initialized"))
-    try:
-        parsed = ActionArgs.model_validate(args[0] if args else None)
-    except ValidationError as exc:
-        raise invalid_arguments(exc, ACTION) from exc
+    parsed = parse_arguments(ActionArgs, args, ACTION)
     document, target = snapshot(ls, parsed.uri), parsed.target()
     request = action_input(document, target, parsed.name, _relative(ls, parsed.uri))
     result = await _cancellable(ls, parsed, request)

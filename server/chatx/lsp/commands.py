@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -15,6 +15,7 @@ from chatx.lsp.lifecycle import index_with_progress
 from chatx.problems import ProblemCode, make_problem
 
 REINDEX, QUERY, STATUS = "chatx.reindex", "chatx.query", "chatx.status"
+M = TypeVar("M", bound=BaseModel)
 
 
 class QueryArgs(BaseModel):
@@ -40,6 +41,14 @@ def invalid_arguments(exc: ValidationError, command: str) -> ProblemError:
     """An INVALID_INPUT problem naming each bad argument of `command`."""
     detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return ProblemError(make_problem(ProblemCode.INVALID_INPUT, detail, command))
+
+
+def parse_arguments(model: type[M], args: tuple[Any, ...], command: str) -> M:
+    """A command's first argument as `model`; INVALID_INPUT naming each bad field."""
+    try:
+        return model.model_validate(args[0] if args else None)
+    except ValidationError as exc:
+        raise invalid_arguments(exc, command) from exc
 
 
 def _daemon(ls: ChatxServer) -> Any:

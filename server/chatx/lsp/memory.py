@@ -8,13 +8,14 @@ import asyncio
 from typing import Any
 
 from lsprotocol import types
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from chatx.daemon.service import Folder
 from chatx.editor.render import memory_markdown
-from chatx.lsp.commands import invalid_arguments
+from chatx.lsp.commands import parse_arguments
 from chatx.lsp.context import ChatxServer, ProblemError, guarded
 from chatx.memory.models import EntityDetail, ObservationsToAdd
+from chatx.memory.store import MemoryStore
 from chatx.problems import ProblemCode, make_problem
 
 REMEMBER, FORGET = "chatx.remember", "chatx.forget"
@@ -47,6 +48,13 @@ def _folder(ls: ChatxServer, uri: str | None) -> Folder:
     return (ls.daemon.folder_of(path) if path else None) or ls.daemon.folders[0]
 
 
+async def _memory(ls: ChatxServer, uri: str | None) -> tuple[Folder, MemoryStore]:
+    folder = _folder(ls, uri)
+    memory = await asyncio.to_thread(folder.memory)
+    assert memory is not None  # created when missing
+    return folder, memory
+
+
 def _source(ls: ChatxServer, folder: Folder, args: RememberArgs) -> str:
     path = ls.path_of(args.uri) if args.uri else None
     if path is None:
@@ -61,13 +69,8 @@ def _source(ls: ChatxServer, folder: Folder, args: RememberArgs) -> str:
 @guarded()
 async def remember(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     """Store `text` as a fact about the entity it names; `{stored, entity, added, source}`."""
-    try:
-        parsed = RememberArgs.model_validate(args[0] if args else None)
-    except ValidationError as exc:
-        raise invalid_arguments(exc, REMEMBER) from exc
-    folder = _folder(ls, parsed.uri)
-    memory = await asyncio.to_thread(folder.memory)
-    assert memory is not None
+    parsed = parse_arguments(RememberArgs, args, REMEMBER)
+    folder, memory = await _memory(ls, parsed.uri)
     names = (
         [parsed.entity] if parsed.entity else await asyncio.to_thread(memory.mentioned, parsed.text)
     )
@@ -107,13 +110,9 @@ async def _ask(ls: ChatxServer, names: list[str]) -> str | None:
 @guarded()
 async def forget(ls: ChatxServer, *args: Any) -> dict[str, Any]:
     """Retire an entity, or one of its facts; `{retired}`."""
-    try:
-        parsed = ForgetArgs.model_validate(args[0] if args else None)
-    except ValidationError as exc:
-        raise invalid_arguments(exc, FORGET) from exc
-    folder = _folder(ls, None)
-    memory = await asyncio.to_thread(folder.memory)
-    assert memory is not None and ls.daemon is not None
+    parsed = parse_arguments(ForgetArgs, args, FORGET)
+    _, memory = await _memory(ls, None)
+    assert ls.daemon is not None
     retired = await asyncio.to_thread(memory.forget, parsed.name, parsed.observation)
     await ls.daemon.load_vocabulary()
     return {"retired": retired}
