@@ -3,7 +3,7 @@ budget, cited `path:line`, redacted; nothing at all when nothing is relevant."""
 
 from __future__ import annotations
 
-from chatx.agent.context import CHARS_PER_TOKEN, passages, prompt_context
+from chatx.agent.context import CHARS_PER_TOKEN, passages, relevant, render
 from chatx.config import Settings
 from chatx.index.store import Hit
 from chatx.shield import Shield
@@ -26,6 +26,11 @@ def hit(source: str, text: str, similarity: float | None, start: int = 1) -> Hit
     )
 
 
+def prompt_context(hits: list[Hit], budget: int, min_similarity: float) -> str:
+    """What the hook adds for `hits`: the relevant ones, within the budget, through the gate."""
+    return render(passages(relevant(hits, min_similarity), budget), shield)
+
+
 def shield() -> Shield:
     settings = Settings.model_validate({"shieldNames": "Priya Raman", "shieldNameModel": ""})
     return Shield.from_settings(settings, ["Priya Raman"])
@@ -38,7 +43,7 @@ def test_relevant_passages_are_cited_and_redacted() -> None:
         hit("docs/lunch.md", "Pizza on Friday", 0.12),
         hit("docs/keyword-only.md", "rollback rollback", None),
     ]
-    context = prompt_context(hits, shield, 600, 0.35)
+    context = prompt_context(hits, 600, 0.35)
     lines = context.splitlines()
     assert lines[0] == "<chatx-context>" and lines[-1] == "</chatx-context>"
     assert lines[2].startswith("- chats/orders.txt:3-5: CN_")
@@ -47,8 +52,8 @@ def test_relevant_passages_are_cited_and_redacted() -> None:
 
 
 def test_nothing_relevant_means_no_context() -> None:
-    assert prompt_context([hit("docs/lunch.md", "Pizza on Friday", 0.2)], shield, 600, 0.35) == ""
-    assert prompt_context([], shield, 600, 0.35) == ""
+    assert prompt_context([hit("docs/lunch.md", "Pizza on Friday", 0.2)], 600, 0.35) == ""
+    assert prompt_context([], 600, 0.35) == ""
 
 
 def test_the_budget_holds() -> None:

@@ -53,18 +53,6 @@ def passages(hits: Sequence[Hit], budget_tokens: int) -> list[Passage]:
     return kept
 
 
-def prompt_context(
-    hits: Sequence[Hit],
-    shield: Callable[[], Shield] | None,
-    budget_tokens: int,
-    min_similarity: float,
-) -> str:
-    """The context block for a prompt, or "" when no hit is relevant. Every passage passes the
-    gate (`shield`; `None` when `agentShield` is off); a failed preflight raises its Problem and
-    nothing is returned."""
-    return render(passages(relevant(hits, min_similarity), budget_tokens), shield)
-
-
 def render(kept: Sequence[Passage], shield: Callable[[], Shield] | None) -> str:
     """The context block of `kept` passages through the gate ("" when there are none)."""
     if not kept:

@@ -11,7 +11,7 @@ returned. `agentShield = false` turns the gate off for an agent whose model runs
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -24,7 +24,7 @@ from chatx.index.status import workspace_status
 from chatx.index.store import Filters
 from chatx.llm.router import Preference
 from chatx.memory.recall import RecallResult
-from chatx.memory.store import MemoryStore, open_memory
+from chatx.memory.store import MemoryStore
 from chatx.models import ActionResult, QueryResult, RedactionReport, StatusReport
 from chatx.problems import ChatxError, ProblemCode
 from chatx.shield.gate import outbound
@@ -71,7 +71,6 @@ class AgentTools:
     """The MCP tools of the workspace a daemon serves (its first folder)."""
 
     daemon: Daemon
-    _memory: MemoryStore | None = field(default=None, init=False)
 
     @property
     def folder(self) -> Folder:
@@ -125,17 +124,10 @@ class AgentTools:
                 ProblemCode.INVALID_INPUT, f"cannot read {path}: {exc.strerror}", path
             ) from exc
 
-    @property
-    def memory(self) -> MemoryStore:
-        """The workspace's memory (opened on first use)."""
-        if self._memory is None:
-            self._memory = open_memory(self.folder.root)
-        return self._memory
-
     def recall(self, query: str, k: int) -> RecallResult:
         """The facts closest to `query` in meaning, through the gate (blocking; the daemon's
         embedder must be loaded)."""
-        self.memory  # noqa: B018 (opened here first: a memory comes into being on first use)
+        self.folder.memory()  # a memory comes into being on first use
         recaller = self.folder.recaller(self.daemon.embedder)
         if recaller is None:
             raise ChatxError.of(ProblemCode.INTERNAL, "the embedder is not loaded")
@@ -143,7 +135,7 @@ class AgentTools:
 
     def remember(self, operation: Callable[[MemoryStore], M]) -> M:
         """A memory tool's result, through the gate (blocking)."""
-        return self.gated(operation(self.memory))
+        return self.gated(operation(self.folder.memory()))
 
     def revealed(self, value: V) -> V:
         """`value` (an argument from the agent) with the pseudonyms the gate gave it turned

@@ -77,16 +77,22 @@ class Folder:
         """The folder's store, as its searcher reads it."""
         return self.search.store()
 
-    def memory(self, create: bool = True) -> MemoryStore | None:
-        """The folder's memory (opened once); None when it has none and `create` is off."""
-        if self.memory_store is None and (create or memory_path(self.root).exists()):
+    def memory(self) -> MemoryStore:
+        """The folder's memory (opened once, created on first use)."""
+        if self.memory_store is None:
             self.memory_store = open_memory(self.root)
+        return self.memory_store
+
+    def existing_memory(self) -> MemoryStore | None:
+        """The folder's memory, or None while it has none (this never creates one)."""
+        if self.memory_store is None and memory_path(self.root).exists():
+            return self.memory()
         return self.memory_store
 
     def recaller(self, embedder: Embedder | None) -> Recaller | None:
         """Recall over the folder's memory (kept, with its vectors, across requests); None
         while the folder has no memory or no embedder is loaded (blocking)."""
-        memory = self.memory(create=False)
+        memory = self.existing_memory()
         if self.recall is None and embedder is not None and memory is not None:
             self.recall = Recaller(memory, embedder)
         return self.recall
@@ -167,7 +173,7 @@ class Daemon:
         entries: list[tuple[str, str, int]] = []
         for folder in self.folders:
             entries.extend(folder.store().rows.vocabulary())
-            if (memory := folder.memory(create=False)) is not None:
+            if (memory := folder.existing_memory()) is not None:
                 entries.extend((name, "entity", 1) for name, _ in memory.names())
         self.vocab.load(entries)
 

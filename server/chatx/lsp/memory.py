@@ -50,9 +50,7 @@ def _folder(ls: ChatxServer, uri: str | None) -> Folder:
 
 async def _memory(ls: ChatxServer, uri: str | None) -> tuple[Folder, MemoryStore]:
     folder = _folder(ls, uri)
-    memory = await asyncio.to_thread(folder.memory)
-    assert memory is not None  # created when missing
-    return folder, memory
+    return folder, await asyncio.to_thread(folder.memory)
 
 
 def _source(ls: ChatxServer, folder: Folder, args: RememberArgs) -> str:
@@ -121,7 +119,7 @@ async def forget(ls: ChatxServer, *args: Any) -> dict[str, Any]:
 def entity_hover(ls: ChatxServer, uri: str, phrase: str) -> str | None:
     """Hover Markdown for `phrase` when the memory knows it as a name (blocking)."""
     folder = _folder(ls, uri)
-    memory = folder.memory(create=False)
+    memory = folder.existing_memory()
     if memory is None or memory.find(phrase) is None:
         return None
     detail: EntityDetail = memory.show(phrase)

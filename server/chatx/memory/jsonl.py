@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pydantic import BaseModel, ValidationError
 
 from chatx.memory.models import NewEntity, ObservationsToAdd, RelationRef
-from chatx.memory.store import MemoryStore
+from chatx.memory.store import MemoryStore, normal
 from chatx.models import Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
@@ -63,7 +63,8 @@ def import_lines(store: MemoryStore, lines: Iterable[str], source: str) -> Impor
     entities, relations, problems = parse(lines, source)
     created, _ = store.create_entities(entities, source=source, origin="import")
     observations = 0
-    existing = [e for e in entities if e.name not in {c.name for c in created}]
+    made = {c.name for c in created}
+    existing = [e for e in entities if normal(e.name) not in made]
     if existing:
         added = store.add_observations(
             [ObservationsToAdd(entityName=e.name, contents=e.observations) for e in existing],

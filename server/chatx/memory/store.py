@@ -215,11 +215,7 @@ class MemoryStore:
         """Ids of current observations matching any telling word of `query`, best (BM25)
         first. A word of fewer than three letters, or one that is in more than a twentieth of
         the facts, tells little and would make BM25 score most of the table: it is left out."""
-        words = {
-            w.casefold()
-            for w in "".join(c if c.isalnum() else " " for c in query).split()
-            if len(w) > 2
-        }
+        words = {w.casefold() for w in _words(query) if len(w) > 2}
         if not words:
             return []
         marks = ",".join("?" * len(words))
@@ -517,17 +513,13 @@ class MemoryStore:
     def mentioned(self, text: str) -> list[str]:
         """The current entities whose name or an alias appears in `text` as whole words
         (case-insensitive), each once, in the order the text names them."""
-        words = (
-            " "
-            + " ".join("".join(c if c.isalnum() else " " for c in alias_key(text)).split())
-            + " "
-        )
+        words = f" {' '.join(_words(alias_key(text)))} "
         found: dict[str, int] = {}
         for name, key in self._read(
             "SELECT e.name, a.key FROM aliases a JOIN entities e ON e.id = a.entity_id "
             "WHERE e.retired IS NULL"
         ):
-            spaced = " " + " ".join("".join(c if c.isalnum() else " " for c in key).split()) + " "
+            spaced = f" {' '.join(_words(key))} "
             if spaced.strip() and (where := words.find(spaced)) >= 0:
                 found[name] = min(found.get(name, where), where)
         return sorted(found, key=lambda name: found[name])
@@ -742,6 +734,11 @@ def _insert_observation(
         "VALUES (?,?,?,?,?,?)",
         (entity_id, text, text.casefold(), now, source, origin),
     )
+
+
+def _words(text: str) -> list[str]:
+    """The runs of letters and digits of `text`."""
+    return "".join(c if c.isalnum() else " " for c in text).split()
 
 
 def _fold(name: str, kind: str) -> str:
