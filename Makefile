@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 QUESTION ?= how do we roll back a failed deploy?
 
-.PHONY: run test test-fast vscode claude-code bench lint schemas clean
+.PHONY: run test test-fast vscode claude-code bench bench-scale lint schemas clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,10 +58,15 @@ bench: $(DEVSTAMP)
 	$(PY) bench/lsp_bench.py --chunks 100000
 	$(PY) bench/agent_bench.py --chunks 100000
 	$(PY) bench/memory_bench.py --entities 10000 --observations 100000
+	$(PY) bench/formats_bench.py --messages 100000
 	$(PY) bench/shield_bench.py --messages 100000
 	$(PY) bench/shield_bench.py --messages 100000 --corpus dense
 	$(PY) bench/shield_eval.py
 	$(PY) bench/route_bench.py
+
+# The 1M-message iMessage database indexed end to end (about an hour on 2 cores)
+bench-scale: $(DEVSTAMP)
+	$(PY) bench/imessage_index_bench.py --messages 1000000
 
 schemas: $(STAMP)
 	$(PY) -m chatx.schemas schemas

@@ -63,15 +63,21 @@ def chunk_messages(
 
 
 def iter_chat_chunks(
-    messages: Sequence[Message], tokens: TokenCounter, settings: ChunkSettings
+    messages: Iterable[Message], tokens: TokenCounter, settings: ChunkSettings
 ) -> Iterator[Chunk]:
     """`chunk_messages`, one chunk at a time (a caller may stop early)."""
     budget = min(settings.chat_window_tokens, tokens.max_content_tokens)
-    for _, group in groupby(messages, key=lambda m: m.conv_id):
+    # A window never spans two files of one conversation (two members of a zip, two files).
+    for _, group in groupby(messages, key=_file_of_conversation):
         conv = list(group)
         counts = count_tokens([turn_line(m) for m in conv], tokens, tokens.max_content_tokens)
         for window, text in _windows(conv, counts, budget, settings, tokens):
             yield _chat_chunk(window, text)
+
+
+def _file_of_conversation(message: Message) -> tuple[str, str, str | None]:
+    ref = message.source_ref
+    return message.conv_id, ref.path, ref.anchor
 
 
 def count_tokens(texts: list[str], tokens: TokenCounter, budget: int) -> list[int]:
@@ -124,15 +130,19 @@ def _chat_chunk(window: list[Message], text: str) -> Chunk:
     first, last = window[0], window[-1]
     stamps = [m.timestamp for m in window if m.timestamp is not None]
     participants = sorted({m.sender for m in window if m.sender})
+    # Turns in time order need not be in file order (Meta lists newest first): cover them all.
+    starts = [m.source_ref.line or 1 for m in window]
+    ends = [m.source_ref.line_end or m.source_ref.line or 1 for m in window]
     meta = ChunkMeta(
         source=first.source_ref.path,
-        line_start=first.source_ref.line or 1,
-        line_end=last.source_ref.line_end or last.source_ref.line or 1,
+        line_start=min(starts),
+        line_end=max(max(ends), min(starts)),
         platform=first.platform,
         participants=participants,
         date_start=min(stamps).astimezone(UTC) if stamps else None,
         date_end=max(stamps).astimezone(UTC) if stamps else None,
         message_ids=[m.msg_id for m in window],
+        anchor=first.source_ref.anchor,
     )
     digest = content_hash(text)
     return Chunk(
@@ -153,9 +163,14 @@ def chunk_sections(
 
 
 def iter_doc_chunks(
-    sections: Sequence[Section], source: str, tokens: TokenCounter, settings: ChunkSettings
+    sections: Sequence[Section],
+    source: str,
+    tokens: TokenCounter,
+    settings: ChunkSettings,
+    anchor: str | None = None,
 ) -> Iterator[Chunk]:
-    """`chunk_sections`, one chunk at a time (a caller may stop early)."""
+    """`chunk_sections`, one chunk at a time (a caller may stop early); `anchor` says what the
+    sections' line numbers count (chatx.locator)."""
     budget = min(settings.doc_chunk_tokens, tokens.max_content_tokens)
     doc_id = stable_id("doc", source)
     for section in sections:
@@ -163,7 +178,7 @@ def iter_doc_chunks(
             text = "\n".join(lines).strip()
             fits = count_tokens([text], tokens, budget)[0] <= budget
             for piece in [text] if fits else tokens.split(text, budget):
-                yield _doc_chunk(doc_id, source, section, line_start, lines, piece)
+                yield _doc_chunk(doc_id, source, section, line_start, lines, piece, anchor)
 
 
 def _paragraph_groups(
@@ -195,7 +210,13 @@ def _paragraph_groups(
 
 
 def _doc_chunk(
-    doc_id: str, source: str, section: Section, line_start: int, lines: list[str], text: str
+    doc_id: str,
+    source: str,
+    section: Section,
+    line_start: int,
+    lines: list[str],
+    text: str,
+    anchor: str | None,
 ) -> Chunk:
     digest = content_hash(text)
     meta = ChunkMeta(
@@ -203,6 +224,7 @@ def _doc_chunk(
         line_start=line_start,
         line_end=line_start + len(lines) - 1,
         heading_path=list(section.heading_path),
+        anchor=anchor,
     )
     return Chunk(
         chunk_id=stable_id("doc", doc_id, line_start, digest),

@@ -49,6 +49,11 @@ class SourceRef(_Model):
     guid: str | None = Field(default=None, description="The record's own id in the source.")
     line: int | None = Field(default=None, description="1-based line where the record starts.")
     line_end: int | None = Field(default=None, description="1-based last line of the record.")
+    anchor: str | None = Field(
+        default=None,
+        description="How `line` is read when it is no text line: '#message' (a database row "
+        "id), '#page' (a PDF page), or '!/<member>' (lines of a file inside a zip).",
+    )
 
 
 class Message(_Model):
@@ -115,6 +120,9 @@ class ChunkMeta(_Model):
     date_end: datetime | None = None
     message_ids: list[str] = Field(default_factory=list)
     heading_path: list[str] = Field(default_factory=list)
+    anchor: str | None = Field(
+        default=None, description="The unit of line_start/line_end, as SourceRef.anchor."
+    )
 
 
 class Chunk(_Model):
@@ -138,6 +146,16 @@ class Citation(_Model):
     line_end: int = Field(description="1-based last line in the source file.")
     msg_ids: list[str] = Field(default_factory=list)
     score: float
+    anchor: str | None = Field(
+        default=None,
+        description="What line_start/line_end count when not lines of the file: '#message' "
+        "(database row ids), '#page' (PDF pages), '!/<member>' (lines of a zip member).",
+    )
+    locator: str = Field(
+        default="",
+        description="The citation as shown: 'notes.md:12-14', 'chat.db#message=120', "
+        "'report.pdf#page=3', 'chat.zip!/_chat.txt:4-9'.",
+    )
 
 
 class QueryCitation(Citation):

@@ -56,7 +56,10 @@ def test_query_json_contract(indexed: Path) -> None:
         "kind",
         "date_start",
         "date_end",
+        "anchor",
+        "locator",
     }
+    assert (top["anchor"], top["locator"]) == (None, "docs/runbook.md:17-20")
 
 
 def test_query_filters_from_the_command_line(indexed: Path) -> None:

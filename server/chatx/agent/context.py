@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from chatx import locator
 from chatx.config import Settings
 from chatx.index.search import SearchService
 from chatx.index.store import Hit
@@ -41,7 +42,7 @@ def passages(hits: Sequence[Hit], budget_tokens: int) -> list[Passage]:
     fitting = hits[: max(0, left // (MIN_PASSAGE_CHARS + LOCATION_CHARS))]
     kept: list[Passage] = []
     for index, hit in enumerate(fitting):
-        location = f"{hit.source}:{hit.line_start}-{hit.line_end}"
+        location = locator.location(hit.source, hit.line_start, hit.line_end, hit.anchor)
         share = left // (len(fitting) - index) - len(location) - 4
         if share < MIN_PASSAGE_CHARS:
             break

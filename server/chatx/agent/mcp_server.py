@@ -23,6 +23,7 @@ from chatx.agent.tools import AgentTools, Redaction
 from chatx.config import Settings
 from chatx.daemon.service import Daemon
 from chatx.endpoint import serve_folder
+from chatx.formats import PLATFORMS
 from chatx.index.store import Filters
 from chatx.memory import service as memory
 from chatx.memory.models import (
@@ -40,6 +41,8 @@ from chatx.memory.recall import RecallResult
 from chatx.memory.store import MemoryStore
 from chatx.models import ActionResult, Problem, QueryResult, StatusReport
 from chatx.problems import ChatxError, ProblemCode, make_problem
+
+_PLATFORMS = f"Only chats from this platform: one of {', '.join(PLATFORMS)}."
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -101,7 +104,7 @@ def create_server(tools: AgentTools) -> MCPServer:
         since: Annotated[date | None, Field(description="Only on or after this day.")] = None,
         until: Annotated[date | None, Field(description="Only on or before this day.")] = None,
         participant: Annotated[str | None, Field(description="Only their messages.")] = None,
-        platform: Annotated[str | None, Field(description="whatsapp, chatgpt, …")] = None,
+        platform: Annotated[str | None, Field(description=_PLATFORMS)] = None,
         path_glob: Annotated[str | None, Field(description="Only sources matching it.")] = None,
     ) -> QueryResult:
         filters = Filters(

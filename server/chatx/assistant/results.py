@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
+from chatx import locator
 from chatx.actions import BY_NAME
 from chatx.assistant.inputs import ActionInput
 from chatx.assistant.review import Issue, review
@@ -159,7 +160,8 @@ def _extractive(heading: str, preface: list[str], citations: list[QueryCitation]
     if citations:
         lines.append("From the index:")
         lines.extend(
-            f"[{n}] {c.source}:{c.line_start}: {c.snippet}" for n, c in enumerate(citations, 1)
+            f"[{n}] {locator.location(c.source, c.line_start, c.line_start, c.anchor)}: {c.snippet}"
+            for n, c in enumerate(citations, 1)
         )
     return "\n".join(lines)
 

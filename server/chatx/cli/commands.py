@@ -40,7 +40,7 @@ def _date(value: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from chatx.ingest import FORMATS
+    from chatx.formats import FORMATS, PLATFORMS
 
     parser = argparse.ArgumentParser(prog="chatx", description=__doc__)
     parser.add_argument("--version", action="version", version=f"chatx {__version__}")
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--workspace", type=Path, default=Path("."))
     query.add_argument("--k", type=int, default=8)
     query.add_argument("--kind", choices=["chat", "doc"])
-    query.add_argument("--platform")
+    query.add_argument("--platform", choices=PLATFORMS)
     query.add_argument("--since", type=_date)
     query.add_argument("--until", type=_date)
     query.add_argument("--participant")
@@ -73,9 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--workspace", type=Path, default=Path("."))
     status.add_argument("--json", action="store_true")
 
-    extract = sub.add_parser("extract", help="print a file's canonical messages as JSONL")
-    extract.add_argument("file", type=Path)
+    extract = sub.add_parser(
+        "extract",
+        help="print the canonical messages of a file, a zip or an export folder as JSONL",
+    )
+    extract.add_argument("file", type=Path, help="a file, a zip, or a folder holding one export")
     extract.add_argument("--format", default="auto", choices=FORMATS)
+
+    show = sub.add_parser(
+        "show", help="print what a citation points at (a message, a page, lines in a zip)"
+    )
+    show.add_argument("locator", help="e.g. chats/chat.db#message=120 or docs/r.pdf#page=3")
+    show.add_argument("--workspace", type=Path, default=Path("."))
+    show.add_argument("--context", type=int, default=3, help="messages or lines around it")
 
     redact = sub.add_parser(
         "redact", help="print a file (or stdin) with personal data and secrets pseudonymised"
@@ -199,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "query": _query,
         "status": _status,
         "extract": _extract,
+        "show": _show,
         "redact": _redact,
         "preflight": _preflight,
         "serve": _serve,
@@ -392,12 +403,16 @@ def _status(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     from chatx.config import load_settings
-    from chatx.ingest import extract
+    from chatx.ingest import extract, extract_path
 
     path: Path = args.file
-    if not path.is_file():
-        raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not a file: {path}", str(path))
-    result = extract(path, path.as_posix(), load_settings(Path.cwd()).index.zone(), args.format)
+    zone = load_settings(Path.cwd()).index.zone()
+    if path.is_dir() and args.format == "auto":
+        result = extract_path(path, path.as_posix(), zone)
+    elif path.is_file():
+        result = extract(path, path.as_posix(), zone, args.format)
+    else:
+        raise ChatxError.of(ProblemCode.INVALID_INPUT, f"not a file or folder: {path}", str(path))
     if result.kind != "chat":
         raise ChatxError.of(
             ProblemCode.UNSUPPORTED_FORMAT,
@@ -406,8 +421,19 @@ def _extract(args: argparse.Namespace) -> int:
         )
     for problem in result.problems:
         _report(args, problem.model_dump())
-    for message in result.messages:
+    for message in result.iter_messages():
         print(message.model_dump_json())
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from chatx.config import load_settings
+    from chatx.ingest.locate import parse_locator, show
+
+    workspace: Path = args.workspace
+    zone = load_settings(workspace).index.zone()
+    for line in show(workspace, parse_locator(args.locator), max(0, args.context), zone):
+        print(line)
     return 0
 
 

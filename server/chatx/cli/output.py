@@ -10,11 +10,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chatx import locator
 from chatx.index.indexer import Progress as ProgressCallback
 from chatx.models import (
     ActionResult,
     IndexSummary,
     LedgerSummary,
+    QueryCitation,
     QueryResult,
     RedactionReport,
     StatusReport,
@@ -68,8 +70,7 @@ def print_query_result(result: QueryResult) -> None:
     for number, cite in enumerate(result.citations, start=1):
         when = f"  {cite.date_start:%Y-%m-%d}" if cite.date_start else ""
         out.print(
-            f"[{number}] {cite.source}:{cite.line_start}-{cite.line_end}{when}  "
-            f"({cite.kind}, score {cite.score:.4f})",
+            f"[{number}] {_where(cite)}{when}  ({cite.kind}, score {cite.score:.4f})",
             markup=False,
         )
         out.print(f"    {cite.snippet}", markup=False)
@@ -130,8 +131,7 @@ def print_action_result(result: ActionResult) -> None:
     if result.citations:
         out.print("\nSources:", markup=False)
     for number, cite in enumerate(result.citations, start=1):
-        lines = f"{cite.line_start}-{cite.line_end}" if cite.line_end > cite.line_start else ""
-        out.print(f"  [{number}] {cite.source}:{lines or cite.line_start}", markup=False)
+        out.print(f"  [{number}] {_where(cite)}", markup=False)
     route = result.route
     model = f" {route.model}" if route.model else ""
     cached = ", cached" if result.cache_hit else ""
@@ -169,3 +169,9 @@ def print_ledger(summary: LedgerSummary) -> None:
     out.print(table)
     for reason, count in summary.reasons.items():
         out.print(f"  {count:>5}  {reason}", markup=False)
+
+
+def _where(cite: QueryCitation) -> str:
+    return cite.locator or locator.location(
+        cite.source, cite.line_start, cite.line_end, cite.anchor
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from chatx import locator
 from chatx.index.search import snippet
 from chatx.index.store import Found
 from chatx.memory.models import EntityDetail
@@ -24,7 +25,7 @@ def _link(item: Found, document: Path | None) -> str:
     if document is None:
         return f"[{item.location}]({item.uri()})"
     relative = Path(os.path.relpath(item.path, document.parent)).as_posix()
-    return f"[{item.location}]({relative}#L{item.hit.line_start})"
+    return f"[{item.location}]({relative}{locator.fragment(item.hit.line_start, item.hit.anchor)})"
 
 
 def related_block(
@@ -74,21 +75,26 @@ def action_block(result: ActionResult, comment: str | None, document: Path | Non
     lines = [f"{comment} {header}"]
     lines += [f"{comment} {line}".rstrip() for line in result.answer.splitlines()]
     if result.citations:
-        cited = "; ".join(
-            f"[{n}] {c.source}:{c.line_start}" for n, c in enumerate(result.citations, 1)
-        )
+        cited = "; ".join(f"[{n}] {_where(c)}" for n, c in enumerate(result.citations, 1))
         lines.append(f"{comment} Sources: {cited}")
     return "\n".join(lines) + "\n"
 
 
 def _citation_link(citation: QueryCitation, document: Path | None) -> str:
-    where = f"{citation.source}:{citation.line_start}"
+    where = _where(citation)
     target = citation.source
     if document is not None:
         root = _root_of(document, citation.source)
         if root is not None:
             target = Path(os.path.relpath(root / citation.source, document.parent)).as_posix()
-    return f"[{where}]({target}#L{citation.line_start})"
+    return f"[{where}]({target}{locator.fragment(citation.line_start, citation.anchor)})"
+
+
+def _where(citation: QueryCitation) -> str:
+    """`source:line`, or the row, page or zip member it points at."""
+    return locator.location(
+        citation.source, citation.line_start, citation.line_start, citation.anchor
+    )
 
 
 def _root_of(document: Path, source: str) -> Path | None:

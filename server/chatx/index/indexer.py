@@ -28,13 +28,14 @@ from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embed
 from chatx.index.lance import LanceStore
 from chatx.index.walker import Entry, walk, walk_paths
 from chatx.ingest import Extracted, extract, read_source
+from chatx.ingest.containers import sniff
 from chatx.models import Chunk, IndexSummary, Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 # Bump when parsers or chunk layout change, so existing indexes are rebuilt.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 SKIP_CODES = {ProblemCode.UNSUPPORTED_FORMAT.value, ProblemCode.INVALID_INPUT.value}
 
 
@@ -74,6 +75,20 @@ def pipeline_id(settings: Settings) -> str:
         f"|overlap={settings.index.overlap_turns}|tokens={settings.index.chat_window_tokens}"
         f"|pipeline=v{PIPELINE_VERSION}"
     )
+
+
+def _read(entry: Entry) -> tuple[bytes | None, str]:
+    """A file's bytes and SHA-256; a database or zip is only hashed (its reader streams it)."""
+    if sniff(entry.absolute, None) not in ("sqlite", "zip"):
+        data = read_source(entry.absolute, entry.path)
+        return data, hashlib.sha256(data).hexdigest()
+    try:
+        with entry.absolute.open("rb") as handle:
+            return None, hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise ChatxError.of(
+            ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", entry.path
+        ) from exc
 
 
 def _within(path: str, entry: str) -> bool:
@@ -226,16 +241,17 @@ class Indexer:
 
     def _parse(self, entry: Entry, old: FileRecord | None, summary: IndexSummary) -> _Parsed | None:
         try:
-            data = read_source(entry.absolute, entry.path)
+            data, digest = _read(entry)
         except ChatxError as exc:
             record = FileRecord(entry.path, None, "skipped", entry.size, entry.mtime_ns, None, None)
             return self._failed(entry, old, record, exc.problem, summary)
-        digest = hashlib.sha256(data).hexdigest()
         if old and old.seen_hash == digest:
             return None
         record = FileRecord(entry.path, None, "indexed", entry.size, entry.mtime_ns, digest, digest)
         try:
-            result = extract(entry.absolute, entry.path, self.settings.index.zone(), data=data)
+            result = extract(
+                entry.absolute, entry.path, self.settings.index.zone(), data=data, stream=True
+            )
         except ChatxError as exc:
             return self._failed(entry, old, record, exc.problem, summary)
         except Exception as exc:  # a parser bug must not stop the run
@@ -251,6 +267,8 @@ class Indexer:
         )
         try:
             chunks = self._chunks(result, entry.path, tokens, chunk_settings)
+        except ChatxError as exc:  # a database that breaks while it is streamed
+            return self._failed(entry, old, record, exc.problem, summary)
         except Exception as exc:  # one file's chunking failure must not stop the run
             log.exception("chunking failed on %s", entry.path)
             problem = make_problem(ProblemCode.INTERNAL, f"chunking failed: {exc!r}", entry.path)
@@ -263,7 +281,7 @@ class Indexer:
             )
             problem = make_problem(ProblemCode.INVALID_INPUT, detail, entry.path)
             return self._failed(entry, old, record, problem, summary)
-        record.messages, record.chunks = len(result.messages), len(chunks)
+        record.messages, record.chunks = result.message_count, len(chunks)
         record.problem = result.problems[0] if result.problems else None
         summary.problems.extend(result.problems)
         summary.files_indexed += 1
@@ -281,12 +299,12 @@ class Indexer:
         """
         limit = self.settings.index.max_file_chunks
         if result.kind == "chat":
-            stream = iter_chat_chunks(result.messages, tokens, settings)
+            stream = iter_chat_chunks(result.iter_messages(), tokens, settings)
         else:
             chars = sum(len(line) for section in result.sections for line in section.lines)
             if chars > limit * settings.doc_chunk_tokens * MAX_CHARS_PER_TOKEN:
                 return None
-            stream = iter_doc_chunks(result.sections, source, tokens, settings)
+            stream = iter_doc_chunks(result.sections, source, tokens, settings, result.anchor)
         chunks = list(itertools.islice(stream, limit + 1))
         return chunks if len(chunks) <= limit else None
 

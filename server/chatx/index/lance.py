@@ -237,7 +237,7 @@ class LanceStore:
         dataset = self.dataset()
         if dataset is None:
             return
-        for batch in dataset.to_batches(columns=_COLUMNS, batch_size=4096):
+        for batch in dataset.to_batches(columns=columns_of(dataset), batch_size=4096):
             self.rows.put(batch.to_pylist())
 
     # -- reads (pylance) ---------------------------------------------------
@@ -369,6 +369,7 @@ class LanceStore:
                 participants=list(row["participants"] or []),
                 score=score,
                 ranks=ranks,
+                anchor=row.get("anchor"),
             )
             for chunk_id, score, ranks in ranked
             if (row := rows.get(chunk_id)) is not None
@@ -378,7 +379,14 @@ class LanceStore:
 def take_rows(dataset: Any, row_ids: list[int]) -> Any:
     """The given rows' display columns, read by row id."""
     wanted = ", ".join(str(row_id) for row_id in row_ids)
-    return dataset.to_table(columns=_COLUMNS, filter=f"_rowid IN ({wanted})")
+    return dataset.to_table(columns=columns_of(dataset), filter=f"_rowid IN ({wanted})")
+
+
+def columns_of(dataset: Any) -> list[str]:
+    """The display columns this table has (one built before `anchor` existed lacks it, until
+    the next index run rebuilds it)."""
+    names = set(dataset.schema.names)
+    return [column for column in _COLUMNS if column in names]
 
 
 def fuse(ranked: dict[str, list[str]], k: int) -> list[tuple[str, float, dict[str, int]]]:

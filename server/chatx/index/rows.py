@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS rows (
     line_start INTEGER, line_end INTEGER,
     msg_ids TEXT NOT NULL,
     date_start TEXT, date_end TEXT,
-    participants TEXT NOT NULL
+    participants TEXT NOT NULL,
+    anchor TEXT
 );
 CREATE INDEX IF NOT EXISTS rows_source ON rows (source);
 CREATE TABLE IF NOT EXISTS source_terms (
@@ -46,7 +47,7 @@ ROWS_FILE = "chunks.sqlite"  # in the state dir, beside the lance database
 TermCounts = dict[str, Counter[tuple[str, str]]]  # source -> (term, kind) -> count
 # Bumped when the tables change; an older mirror is emptied, and `LanceStore.finalize()`
 # refills it from lance (readers fall back to lance meanwhile).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 COLUMNS = (
     "chunk_id",
     "source",
@@ -58,6 +59,7 @@ COLUMNS = (
     "date_start",
     "date_end",
     "participants",
+    "anchor",
 )
 _LISTS = ("msg_ids", "participants")
 _INSERT = f"INSERT OR REPLACE INTO rows VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -77,12 +79,12 @@ class ChunkRows:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
             if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 with db:
                     for table in ("rows", "source_terms", "terms"):
-                        db.execute(f"DELETE FROM {table}")
+                        db.execute(f"DROP TABLE IF EXISTS {table}")
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.executescript(_SCHEMA)
             self._db = db
         return self._db
 
@@ -108,6 +110,7 @@ class ChunkRows:
                 iso_utc(c.meta.date_start),
                 iso_utc(c.meta.date_end),
                 json.dumps(c.meta.participants),
+                c.meta.anchor,
             )
             for c in chunks
         ]
@@ -121,7 +124,8 @@ class ChunkRows:
     def put(self, records: list[dict[str, Any]]) -> None:
         """Add rows given as column dicts (read back from lance, lists as lists)."""
         values = [
-            tuple(json.dumps(r[c] or []) if c in _LISTS else r[c] for c in COLUMNS) for r in records
+            tuple(json.dumps(r[c] or []) if c in _LISTS else r.get(c) for c in COLUMNS)
+            for r in records
         ]
         counts = _term_counts((r["source"], r["text"], r["participants"] or []) for r in records)
         with self._lock, self._conn() as db:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chatx import CATALOG
+from chatx import CATALOG, locator
 from chatx.config import Settings
 from chatx.index.catalog import Catalog
 from chatx.index.embedder import Embedder, EmbedderSpec, create_embedder
@@ -130,6 +130,8 @@ def to_citation(hit: Hit, query: str) -> QueryCitation:
         kind=hit.kind,  # type: ignore[arg-type]
         date_start=_parse(hit.date_start),
         date_end=_parse(hit.date_end),
+        anchor=hit.anchor,
+        locator=locator.location(hit.source, hit.line_start, hit.line_end, hit.anchor),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
+from chatx import locator
 from chatx.models import Chunk
 
 DIM = 384
@@ -50,6 +51,7 @@ class Hit:
     score: float
     ranks: dict[str, int] = field(default_factory=dict)
     similarity: float | None = None  # cosine to the query, when found by the vector search
+    anchor: str | None = None  # what the line numbers count (chatx.locator)
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,13 @@ class Found:
 
     @property
     def location(self) -> str:
-        """`source:line` or `source:first-last`."""
+        """`source:line`, `source:first-last`, or a row, page or zip member (chatx.locator)."""
         hit = self.hit
-        lines = (
-            f"{hit.line_start}"
-            if hit.line_end <= hit.line_start
-            else (f"{hit.line_start}-{hit.line_end}")
-        )
-        return f"{hit.source}:{lines}"
+        return locator.location(hit.source, hit.line_start, hit.line_end, hit.anchor)
 
     def uri(self) -> str:
-        """A `file://` URI that opens the cited line."""
-        return f"{self.path.as_uri()}#L{self.hit.line_start}"
+        """A `file://` URI that opens the cited line (or page)."""
+        return self.path.as_uri() + locator.fragment(self.hit.line_start, self.hit.anchor)
 
     def context(self) -> str:
         """Kind, date range and participants, as one short line."""
@@ -144,6 +141,7 @@ SCHEMA = pa.schema(
         pa.field("msg_ids", pa.list_(pa.string())),
         pa.field("heading_path", pa.list_(pa.string())),
         pa.field("content_hash", pa.string()),
+        pa.field("anchor", pa.string()),
         pa.field("vector", pa.list_(pa.float32(), DIM)),
     ]
 )
@@ -170,6 +168,7 @@ def to_arrow(chunks: list[Chunk], vectors: np.ndarray) -> pa.Table:
         "msg_ids": [m.message_ids for m in metas],
         "heading_path": [m.heading_path for m in metas],
         "content_hash": [c.content_hash for c in chunks],
+        "anchor": [m.anchor for m in metas],
         "vector": pa.FixedSizeListArray.from_arrays(flat, DIM),
     }
     return pa.table(columns, schema=SCHEMA)

@@ -42,14 +42,12 @@ BINARY_SUFFIXES = {
     ".ogg",
     ".wav",
     ".m4a",
-    ".zip",
     ".gz",
     ".tgz",
     ".bz2",
     ".xz",
     ".7z",
     ".tar",
-    ".pdf",
     ".exe",
     ".dll",
     ".so",
@@ -63,8 +61,6 @@ BINARY_SUFFIXES = {
     ".woff",
     ".woff2",
     ".ttf",
-    ".sqlite",
-    ".db",
 }
 
 
@@ -238,9 +234,20 @@ def _file_entry(
         reason = "not a regular file"
     elif path.suffix.lower() in BINARY_SUFFIXES:
         reason = "binary file"
-    elif max_bytes and info.st_size > max_bytes:
+    elif max_bytes and info.st_size > max_bytes and not _streamed(path):
         reason = f"larger than the size cap ({info.st_size} > {max_bytes} bytes)"
     return Entry(rel, path, reason, info.st_size, info.st_mtime_ns)
+
+
+def _streamed(path: Path) -> bool:
+    """True for a database or zip: read a row or a member at a time, never whole, so the size
+    cap does not apply (a zip's members have their own caps)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return False
+    return head.startswith((b"SQLite format 3\x00", b"PK\x03\x04"))
 
 
 def _symlink_entry(rel: str, path: Path) -> Entry:

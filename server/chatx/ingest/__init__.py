@@ -1,4 +1,9 @@
-"""Ingestion: detect a file's format from its content and parse it into messages or sections."""
+"""Ingestion: detect a file's format from its content and parse it into messages or sections.
+
+Text exports are decoded and detected from their text; a SQLite database (iMessage), a PDF and a
+zip (or a folder of one export) are recognised from their first bytes and read by their own
+readers (`containers`).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,36 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
-from chatx.ingest import chatgpt, claude_ai, claude_code, docs, whatsapp
+from chatx.formats import FORMATS, PLATFORMS
+from chatx.ingest import (
+    chatgpt,
+    claude_ai,
+    claude_code,
+    containers,
+    discord,
+    docs,
+    meta,
+    slack,
+    telegram,
+    whatsapp,
+)
 from chatx.ingest.common import Extracted, Section, as_list
 from chatx.ingest.jsonpos import PositionedJSON, loads
 from chatx.ingest.textio import decode_bytes, split_lines
 from chatx.models import repair_text
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
-__all__ = ["FORMATS", "Extracted", "Section", "extract", "extract_text", "read_source"]
+__all__ = [
+    "FORMATS",
+    "PLATFORMS",
+    "Extracted",
+    "Section",
+    "extract",
+    "extract_path",
+    "extract_text",
+    "read_source",
+]
 
-FORMATS = ("auto", "whatsapp", "claude-code", "chatgpt", "claude", "markdown", "rst", "text")
 DOC_SUFFIXES = {
     ".md": "markdown",
     ".markdown": "markdown",
@@ -26,6 +51,7 @@ DOC_SUFFIXES = {
     ".text": "text",
     "": "text",
 }
+_BINARY_FORMATS = {"sqlite": "imessage", "pdf": "pdf", "zip": None}
 
 
 def read_source(path: Path, source: str) -> bytes:
@@ -44,34 +70,69 @@ def extract(
     zone: tzinfo | None = None,
     fmt: str = "auto",
     data: bytes | None = None,
+    stream: bool = False,
 ) -> Extracted:
     """Read `path` (unless its bytes are given) and parse it.
 
     `source` is the workspace-relative name used in citations. Lines that were not valid
-    text are repaired and reported as the first problem of the result.
+    text are repaired and reported as the first problem of the result. A database, PDF or zip
+    is read by its own reader; `data` may then be omitted so a large file is never loaded whole,
+    and with `stream` a database's messages come through `Extracted.iter_messages` only.
     """
+    if fmt not in FORMATS:
+        raise ChatxError.of(ProblemCode.INVALID_INPUT, f"unknown format '{fmt}'", source)
+    kind = containers.sniff(path, data)
+    if kind is not None:
+        expected = _BINARY_FORMATS[kind]
+        if fmt not in ("auto", expected) and expected is not None:
+            raise ChatxError.of(
+                ProblemCode.INVALID_INPUT, f"a {kind} file, not a {fmt} export", source
+            )
+        return containers.extract_binary(kind, path, source, zone, data, extract_bytes, stream)
     data = read_source(path, source) if data is None else data
+    return extract_bytes(data, source, zone, fmt, path)
+
+
+def extract_bytes(
+    data: bytes, source: str, zone: tzinfo | None, fmt: str = "auto", path: Path | None = None
+) -> Extracted:
+    """`extract` for bytes already read (a file, or a member of a zip named `source`)."""
     decoded = decode_bytes(data, source)
-    result = extract_text(decoded.text, source, zone, fmt, path.suffix.lower())
+    suffix = path.suffix.lower() if path is not None else Path(source).suffix.lower()
+    result = extract_text(decoded.text, source, zone, fmt, suffix, path)
     problem = decoded.problem(source)
     if problem is not None:
         result.problems.insert(0, problem)
     return result
 
 
+def extract_path(path: Path, source: str, zone: tzinfo | None = None) -> Extracted:
+    """`extract` for a file, or for a folder holding one export (an iPhone backup, a Slack or
+    Telegram export, a Meta download): every conversation found inside, merged."""
+    if path.is_dir():
+        return containers.extract_folder(path, source, zone, extract_bytes)
+    return extract(path, source, zone)
+
+
 def extract_text(
-    text: str, source: str, zone: tzinfo | None = None, fmt: str = "auto", suffix: str = ""
+    text: str,
+    source: str,
+    zone: tzinfo | None = None,
+    fmt: str = "auto",
+    suffix: str = "",
+    path: Path | None = None,
 ) -> Extracted:
     """Parse already-decoded text; the format is detected from content unless `fmt` names it.
 
     A file-level problem (no known format, not JSON at all) raises ChatxError; a bad record
-    is a problem in the result and the rest of the file is still parsed.
+    is a problem in the result and the rest of the file is still parsed. `path`, when given,
+    lets a file find the rest of its export (a Slack day file, its users).
     """
     if not text.strip():
         raise ChatxError.of(ProblemCode.INVALID_INPUT, "empty file", source)
-    if fmt not in FORMATS:
+    if fmt not in FORMATS or fmt in _BINARY_FORMATS.values():
         raise ChatxError.of(ProblemCode.INVALID_INPUT, f"unknown format '{fmt}'", source)
-    source_text = _Source(repair_text(text), source, zone)
+    source_text = _Source(repair_text(text), source, zone, path)
     if fmt == "auto":
         fmt = _detect(source_text, suffix)
     result = _PARSERS[fmt](source_text)
@@ -93,6 +154,7 @@ class _Source:
     text: str
     name: str
     zone: tzinfo | None
+    path: Path | None = None
     lines: list[str] = field(init=False)
     _doc: PositionedJSON | None = field(default=None, init=False)
 
@@ -122,10 +184,16 @@ def _where(exc: Exception) -> tuple[int, int, str]:
 
 def _detect(source: _Source, suffix: str) -> str:
     """Name the format of a text from its content, using the suffix only to break ties."""
+    if whatsapp.looks_like_signal(source.lines):
+        return "signal"
     if whatsapp.looks_like_whatsapp(source.lines):
         return "whatsapp"
     if source.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
         return _detect_json(source)
+    if telegram.looks_like_telegram_html(source.text):
+        return "telegram"
+    if discord.looks_like_discord_csv(source.lines):
+        return "discord"
     if suffix in (".md", ".markdown") or (
         suffix in (".txt", "") and docs.looks_like_markdown(source.lines)
     ):
@@ -154,9 +222,26 @@ def _detect_json(source: _Source) -> str:
         return "chatgpt"
     if claude_ai.looks_like_claude_ai(value):
         return "claude"
+    for name, looks_like in _JSON_SHAPES:
+        if looks_like(value):
+            return name
+    if containers.is_slack_metadata(source.name):
+        raise ChatxError.of(
+            ProblemCode.UNSUPPORTED_FORMAT,
+            "Slack export metadata: read with the export's day files",
+            source.name,
+        )
     raise ChatxError.of(
         ProblemCode.UNSUPPORTED_FORMAT, "JSON of no known export shape", source.name
     )
+
+
+_JSON_SHAPES: tuple[tuple[str, Callable[[object], bool]], ...] = (
+    ("telegram", telegram.looks_like_telegram),
+    ("discord", discord.looks_like_discord),
+    ("meta", meta.looks_like_meta),
+    ("slack", slack.looks_like_slack_day),
+)
 
 
 def _is_session_log(lines: list[str]) -> bool:
@@ -198,8 +283,37 @@ def _conversations(source: _Source) -> PositionedJSON:
     return doc
 
 
+def _telegram(source: _Source) -> Extracted:
+    if source.text.lstrip("\ufeff \t\r\n")[:1] == "{":
+        return telegram.parse_telegram(source.doc(), source.name, source.zone)
+    return telegram.parse_telegram_html(source.text, source.name, source.zone)
+
+
+def _discord(source: _Source) -> Extracted:
+    if source.text.lstrip("\ufeff \t\r\n")[:1] == "{":
+        return discord.parse_discord(source.doc(), source.name)
+    return discord.parse_discord_csv(source.text, source.name, source.zone)
+
+
+def _slack(source: _Source) -> Extracted:
+    """A day file of a Slack export; its users and channels come from the export's root."""
+    inside = len(Path(source.name).parts) >= 2  # its export root is then inside the workspace
+    context, problems = containers.slack_context_near(source.path if inside else None)
+    conversation = Path(source.name).parent.name or "slack"
+    result = slack.parse_slack_day(source.doc(), source.name, conversation, context)
+    result.keep(*problems)
+    return result
+
+
 _PARSERS: dict[str, Callable[[_Source], Extracted]] = {
     "whatsapp": lambda s: whatsapp.parse_whatsapp(s.lines, s.name, s.zone),
+    "signal": lambda s: whatsapp.parse_whatsapp(s.lines, s.name, s.zone, whatsapp.SIGNAL),
+    "telegram": _telegram,
+    "discord": _discord,
+    "slack": _slack,
+    "meta": lambda s: meta.parse_meta(s.doc(), s.name),
+    "instagram": lambda s: meta.parse_meta(s.doc(), s.name),
+    "messenger": lambda s: meta.parse_meta(s.doc(), s.name),
     "claude-code": _claude_code,
     "chatgpt": lambda s: chatgpt.parse_chatgpt(_conversations(s), s.name),
     "claude": lambda s: claude_ai.parse_claude_ai(_conversations(s), s.name),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ParamSpec, TypeVar
@@ -120,6 +120,24 @@ class Extracted:
     sections: list[Section] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unlisted_problems: int = 0
+    anchor: str | None = None  # the unit of the sections' line numbers (SourceRef.anchor)
+    stream: Iterator[Message] | None = field(default=None, repr=False)
+    streamed: int = 0
+
+    def iter_messages(self) -> Iterator[Message]:
+        """Every message: the list, then (read once) the stream a large database is read
+        through, so its messages are never all held at once."""
+        yield from self.messages
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            for message in stream:
+                self.streamed += 1
+                yield message
+
+    @property
+    def message_count(self) -> int:
+        """Messages in the list plus those streamed so far."""
+        return len(self.messages) + self.streamed
 
     def add_problem(
         self, detail: str, instance: str, code: ProblemCode = ProblemCode.PARSE_ERROR

@@ -12,6 +12,7 @@ from chatx.ingest.common import Extracted, localize, stable_id
 from chatx.models import Attachment, Message, SourceRef
 
 PLATFORM = "whatsapp"
+SIGNAL = "signal"
 _MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"
 _SPACE = r"[ \u00a0\u202f\u2009]"
 
@@ -24,6 +25,8 @@ HEADER = re.compile(
     rf"{_SPACE}*\]?{_SPACE}*(?:[-:]{_SPACE}+|(?=\S))"
     rf"(?:~{_SPACE}*)?(?P<rest>.*)$"
 )
+# No seconds: WhatsApp's bracketed (iOS) layout always has them.
+_SIGNAL_HEADER = re.compile(r"^\[\d{4}-\d{2}-\d{2},? \d{1,2}:\d{2}\] ")
 _AUTHOR = re.compile(r"^(?P<sender>[^:\n]{1,80}?):(?:[ \u00a0](?P<text>.*)|$)", re.DOTALL)
 
 _OMITTED = re.compile(
@@ -69,9 +72,19 @@ def looks_like_whatsapp(lines: list[str]) -> bool:
     return HEADER.match(sample[0]) is not None and hits * 2 >= min(len(sample), 10)
 
 
-def parse_whatsapp(lines: list[str], source: str, zone: tzinfo | None) -> Extracted:
-    """Parse the lines of a WhatsApp export into canonical messages."""
-    result = Extracted(format="whatsapp", kind="chat")
+def looks_like_signal(lines: list[str]) -> bool:
+    """True for signal-export's text layout: `[2019-12-24, 12:23] Jane: …`, year first with
+    dashes, a layout WhatsApp never writes."""
+    first = next((line for line in lines[:40] if line.strip()), "")
+    return _SIGNAL_HEADER.match(first) is not None
+
+
+def parse_whatsapp(
+    lines: list[str], source: str, zone: tzinfo | None, platform: str = PLATFORM
+) -> Extracted:
+    """Parse the lines of a WhatsApp export (or Signal's, which shares its layout) into
+    canonical messages."""
+    result = Extracted(format=platform, kind="chat")
     blocks: list[tuple[_Header, list[str]]] = []
     for number, line in enumerate(lines, start=1):
         header = _match_header(line, number)
@@ -80,7 +93,7 @@ def parse_whatsapp(lines: list[str], source: str, zone: tzinfo | None) -> Extrac
         elif blocks:
             blocks[-1][1].append(line)
     day_first = _infer_day_first([header for header, _ in blocks])
-    conv_id = stable_id(PLATFORM, source)
+    conv_id = stable_id(platform, source)
     seen: Counter[tuple[str, str | None, str]] = Counter()
     for header, body in blocks:
         while len(body) > 1 and not body[-1].strip():
@@ -103,6 +116,7 @@ def parse_whatsapp(lines: list[str], source: str, zone: tzinfo | None) -> Extrac
             conv_id,
             source,
             seen,
+            platform,
         )
         if message is not None:
             result.messages.append(message)
@@ -188,6 +202,7 @@ def _to_message(
     conv_id: str,
     source: str,
     seen: Counter[tuple[str, str | None, str]],
+    platform: str,
 ) -> Message:
     author = _AUTHOR.match("\n".join(body))
     sender = author["sender"].strip(_MARKS + " ") if author else None
@@ -201,9 +216,9 @@ def _to_message(
     if text == "This message was deleted":
         meta["deleted"] = True
     return Message(
-        msg_id=stable_id(PLATFORM, conv_id, *key, seen[key]),
+        msg_id=stable_id(platform, conv_id, *key, seen[key]),
         conv_id=conv_id,
-        platform=PLATFORM,
+        platform=platform,
         timestamp=timestamp,
         sender=sender,
         sender_id=sender,

@@ -146,11 +146,11 @@ def derive(workspace: Path, settings: Settings, store: MemoryStore | None = None
             if known.get(path, ("", ""))[0] == digest:
                 continue
             try:
-                result = extract(workspace / path, path, settings.index.zone())
+                result = extract(workspace / path, path, settings.index.zone(), stream=True)
+                stats = file_stats(path, result.iter_messages(), me)
             except Exception as exc:  # a file that no longer reads is left out, not fatal
                 log.warning("memory: cannot re-read %s: %s", path, exc)
                 continue
-            stats = file_stats(path, result.messages, me)
             memory.set_derived_file(path, digest, stats.to_json())
             reread += 1
         for gone in set(known) - set(chats):
