@@ -659,3 +659,74 @@ def test_html_truncation_and_flips_never_crash(corpus: Path, data: Any) -> None:
         damaged = _damaged(text, data.draw(st.integers(0, len(text))), data.draw(FLIPS))
         result = parse_telegram_html(damaged, "m.html", UTC)
         assert all(m.source_ref.line for m in result.messages)
+
+
+# lxml reader ------------------------------------------------------------------------------------
+
+
+def _history(*messages: str) -> str:
+    return (
+        '<html><body><div class="page_wrap">\n<div class="history">\n'
+        + "\n".join(messages)
+        + "\n</div>\n</div></body></html>\n"
+    )
+
+
+def test_html_lines_past_65535_come_from_the_text() -> None:
+    # libxml2 stops counting lines at 65,535: every line must still be the file's own
+    page = PAGE.replace('<div class="history">', '<div class="history">' + "\n" * 70_000)
+    result = parse_telegram_html(page, "m.html", UTC)
+    assert result.problems == []
+    lines = [line_of(page, f'id="message{n}"') for n in range(10, 16)]
+    assert [m.source_ref.line for m in result.messages] == lines
+    assert [m.source_ref.line_end for m in result.messages][:-1] == [n - 1 for n in lines[1:]]
+    assert result.messages[-1].source_ref.line_end == line_of(page, "</div>\n    </div>\n   </div>")
+
+
+def test_html_message_left_open_holds_the_next_one() -> None:
+    page = _history(
+        '<div class="message service" id="message-1"><div class="body details">1 May</div>',
+        '<div class="message default" id="message1"><div class="body">',
+        '<div class="from_name">Ann</div><div class="text">one</div></div>',
+        '<div class="message default joined" id="message2"><div class="body">',
+        '<div class="text">two</div></div></div>',
+    )
+    result = parse_telegram_html(page, "m.html", UTC)
+    assert [(m.source_ref.guid, m.sender, m.text) for m in result.messages] == [
+        ("1", "Ann", "one"),
+        ("2", "Ann", "two"),
+    ]
+    assert [m.source_ref.line for m in result.messages] == [4, 6]
+
+
+def test_html_empty_or_declared_encodings_are_read_as_given() -> None:
+    for empty in ("", "  \n", "<html></html>", "garbage"):
+        result = parse_telegram_html(empty, "m.html", UTC)
+        assert (result.messages, result.problems) == ([], [])
+    expected = parse_telegram_html(PAGE, "m.html", UTC).messages
+    declared = '<?xml version="1.0" encoding="windows-1251"?>' + PAGE.replace(
+        "<html>", '<html><head><meta charset="windows-1251"/></head>'
+    )
+    assert parse_telegram_html(declared, "m.html", UTC).messages == expected
+
+
+def test_html_message_over_10_mb_is_kept_whole() -> None:
+    words = "word " * 2_200_000  # libxml2 drops a text over 10 MB unless told otherwise
+    page = _history(
+        f'<div class="message default" id="message1"><div class="text">{words}</div></div>'
+    )
+    (message,) = parse_telegram_html(page, "m.html", UTC).messages
+    assert len(message.text) == len(words) - 1
+
+
+def test_html_nesting_too_deep_is_a_problem_not_a_crash() -> None:
+    deep = "<span>" * 1500 + "deep" + "</span>" * 1500
+    page = _history(
+        '<div class="message default" id="message1"><div class="text">first</div></div>',
+        f'<div class="message default" id="message2"><div class="text">{deep}</div></div>',
+    )
+    result = parse_telegram_html(page, "m.html", UTC)
+    assert [m.text for m in result.messages] == ["first"]
+    assert [p.detail for p in result.problems] == [
+        "markup nested too deeply; the messages before it are kept"
+    ]

@@ -26,7 +26,7 @@ from chatx.ingest import (
     telegram,
     whatsapp,
 )
-from chatx.ingest.common import Extracted, Section, as_list
+from chatx.ingest.common import Extracted, Section, as_list, read_source
 from chatx.ingest.jsonpos import PositionedJSON, loads
 from chatx.ingest.textio import decode_bytes, split_lines
 from chatx.models import repair_text
@@ -52,16 +52,6 @@ DOC_SUFFIXES = {
     "": "text",
 }
 _BINARY_FORMATS = {"sqlite": "imessage", "pdf": "pdf", "zip": None}
-
-
-def read_source(path: Path, source: str) -> bytes:
-    """The bytes of a file, or a Problem saying why it cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ChatxError.of(
-            ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", source
-        ) from exc
 
 
 def extract(

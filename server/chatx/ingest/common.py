@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from chatx.models import Message, Problem, in_utc_range
-from chatx.problems import ProblemCode, make_problem
+from chatx.problems import ChatxError, ProblemCode, make_problem
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +172,13 @@ class Extracted:
             error = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
             self.add_problem(f"{label}: malformed record ({error})", where)
         return None
+
+
+def read_source(path: Path, source: str) -> bytes:
+    """The bytes of a file, or a Problem saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ChatxError.of(
+            ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", source
+        ) from exc

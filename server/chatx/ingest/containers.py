@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from chatx import locator
 from chatx.ingest import imessage, pdf, slack
 from chatx.ingest.archive import Members, folder_members, open_zip
-from chatx.ingest.common import Extracted
+from chatx.ingest.common import Extracted, read_source
 from chatx.ingest.jsonpos import PositionedJSON
 from chatx.models import Message, Problem, SourceRef
 from chatx.problems import ChatxError, ProblemCode
@@ -77,7 +77,7 @@ def extract_binary(
     if kind == "sqlite":
         return _sqlite(path, source, stream)
     if kind == "pdf":
-        return pdf.parse_pdf(data if data is not None else _read(path, source), source)
+        return pdf.parse_pdf(data if data is not None else read_source(path, source), source)
     archive, members, unsafe = open_zip(path, source)
     with archive:
         result = extract_members(members, source, zone, parse, inside_zip=True)
@@ -99,15 +99,6 @@ def extract_folder(folder: Path, source: str, zone: tzinfo | None, parse: ParseB
     return extract_members(folder_members(folder, source), source, zone, parse, inside_zip=False)
 
 
-def _read(path: Path, source: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ChatxError.of(
-            ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", source
-        ) from exc
-
-
 def _sqlite(path: Path, source: str, stream: bool) -> Extracted:
     """An iMessage database; any other SQLite file is skipped, a damaged one is a problem."""
     if imessage.looks_like_imessage(path):
@@ -117,8 +108,7 @@ def _sqlite(path: Path, source: str, stream: bool) -> Extracted:
         result.stream = imessage.iter_imessage(path, source, result)
         return result
     try:
-        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-        with closing(sqlite3.connect(uri, uri=True)) as db:
+        with closing(imessage.open_readonly(path)) as db:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     except sqlite3.Error as exc:
         raise ChatxError.of(

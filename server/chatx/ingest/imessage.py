@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from chatx import locator
 from chatx.ingest.common import Extracted, RecordError, stable_id
 from chatx.ingest.typedstream import TypedStreamError, attributed_text
 from chatx.models import Attachment, Message, Reaction, SourceRef
@@ -164,7 +165,7 @@ def looks_like_imessage(path: Path) -> bool:
         with path.open("rb") as file:
             if file.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
                 return False
-        conn = _open(path)
+        conn = open_readonly(path)
         try:
             tables = set(_read_schema(conn).columns)
         finally:
@@ -186,7 +187,7 @@ def iter_imessage(path: Path, source: str, result: Extracted) -> Iterator[Messag
     order inside each, without holding them all. Bad rows become problems in `result`;
     a file that is no Messages database raises ChatxError."""
     try:
-        conn = _open(path)
+        conn = open_readonly(path)
     except (OSError, RuntimeError, ValueError, sqlite3.Error) as exc:
         raise _file_error(exc, source) from exc
     try:
@@ -215,7 +216,7 @@ def _manifest_file_id(manifest: Path) -> str | None:
     if not manifest.is_file():
         return None
     try:
-        conn = _open(manifest)
+        conn = open_readonly(manifest)
         try:
             row = conn.execute(
                 "SELECT fileID FROM Files WHERE domain = 'HomeDomain' "
@@ -231,7 +232,7 @@ def _manifest_file_id(manifest: Path) -> str | None:
     return None
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def open_readonly(path: Path) -> sqlite3.Connection:
     """A read-only, immutable connection: no lock taken, no journal or WAL file made."""
     conn = sqlite3.connect(
         f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None
@@ -598,7 +599,9 @@ def _system_message(db: _Db, row: _Row, conv: _Conversation, source: str) -> Mes
 
 
 def _source_ref(row: _Row, ident: str, source: str) -> SourceRef:
-    return SourceRef(path=source, line=row.rowid, line_end=row.rowid, guid=ident, anchor="#message")
+    return SourceRef(
+        path=source, line=row.rowid, line_end=row.rowid, guid=ident, anchor=locator.MESSAGE
+    )
 
 
 def _conversation(db: _Db, row: _Row) -> _Conversation:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from chatx import locator
 from chatx.ingest.common import Extracted, Section
 from chatx.models import Problem, repair_text
 from chatx.problems import ChatxError, ProblemCode, make_problem
@@ -33,7 +34,7 @@ def parse_pdf(data: bytes, source: str) -> Extracted:
         reader = _open(data, source)
         title = _title(reader)
         count = _page_count(reader, source)
-        result = Extracted(format="pdf", kind="doc", anchor="#page")
+        result = Extracted(format="pdf", kind="doc", anchor=locator.PAGE)
         textless: list[int] = []
         for number in range(1, count + 1):
             text = _page_text(reader, number, source, result)

@@ -158,7 +158,7 @@ def _digits(value: object) -> str | None:
     if text is None:
         return None
     digits = text.removeprefix("user")
-    return digits if digits.isdigit() else None
+    return digits if digits.isdecimal() else None
 
 
 def _parse_chat(
@@ -282,7 +282,7 @@ def _sender_id(value: object) -> str | None:
 def _when(record: dict[str, Any], key: str, zone: tzinfo | None) -> datetime | None:
     """`<key>_unixtime` (UTC) when present, else `<key>` read as local time in `zone`."""
     epoch = record.get(f"{key}_unixtime")
-    if isinstance(epoch, str) and epoch.strip().isdigit() and len(epoch) < 20:
+    if isinstance(epoch, str) and epoch.strip().isdecimal() and len(epoch) < 20:
         epoch = int(epoch)
     moment = from_epoch(epoch)
     if moment is not None:
@@ -525,8 +525,12 @@ def parse_telegram_html(text: str, source: str, zone: tzinfo | None) -> Extracte
         return result
     if root is None:  # nothing but whitespace
         return result
-    drafts = _ExportReader(_spans(text)).drafts(root)
-    cut = _add_drafts(result, drafts, _html_title(root), source, zone)
+    reader = _ExportReader(_spans(text))
+    try:
+        cut = _add_drafts(result, reader.drafts(root), reader.title(root), source, zone)
+    except RecursionError:  # elements nested deeper than Python's stack
+        result.add_problem("markup nested too deeply; the messages before it are kept", source)
+        return result
     if cut is not None:
         result.add_problem(
             f"the file ends inside message {cut.guid}; it is kept as read",
@@ -536,8 +540,11 @@ def parse_telegram_html(text: str, source: str, zone: tzinfo | None) -> Extracte
 
 
 def _html_tree(text: str) -> _Element | None:
-    """The page as lxml reads it: broken markup recovered, UTF-8 whatever the page declares."""
-    parser = etree.HTMLParser(recover=True, encoding="utf-8", remove_comments=True, remove_pis=True)
+    """The page as lxml reads it: broken markup recovered, UTF-8 whatever the page declares, no
+    limit on the length of a text (libxml2 otherwise drops a message over 10 MB)."""
+    parser = etree.HTMLParser(
+        recover=True, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+    )
     return etree.fromstring(text.encode("utf-8", "replace"), parser)
 
 
@@ -556,7 +563,7 @@ def _spans(text: str) -> dict[str, _Span]:
         line += text.count("\n", previous, start)
         previous = start
         if number + 1 < len(starts):
-            end, closed = text.rfind(">", start, starts[number + 1][0]), True
+            end, closed = max(text.rfind(">", start, starts[number + 1][0]), start), True
         else:
             end, closed = _closing(text, start)
         spans.setdefault(guid, _Span(line, line + text.count("\n", start, end), closed))
@@ -604,25 +611,24 @@ def _page(parent: _Element) -> Iterator[tuple[_Element, set[str], str | None]]:
         yield from _page(child)  # a header left open holds the history
 
 
-def _html_title(root: _Element) -> str | None:
-    """The chat's name: the first `.text` inside the first `.page_header`."""
-    header = next((element for element, _, guid in _page(root) if guid is None), None)
-    if header is None:
-        return None
-    for element in header.iterdescendants():
-        if "text" in _classes(element):
-            parts = [element.text or ""]
-            _ExportReader({})._read(element, None, (), parts)
-            return " ".join("".join(parts).split()) or None
-    return None
-
-
 class _ExportReader:
     """Reads the message divs of a Telegram `messages.html`, parsed by lxml, into drafts."""
 
     def __init__(self, spans: dict[str, _Span]) -> None:
         self._spans = spans
         self._nested: list[tuple[_Element, set[str], str]] = []
+
+    def title(self, root: _Element) -> str | None:
+        """The chat's name: the first `.text` inside the first `.page_header`."""
+        header = next((element for element, _, guid in _page(root) if guid is None), None)
+        if header is None:
+            return None
+        for element in header.iterdescendants():
+            if "text" in _classes(element):
+                parts = [element.text or ""]
+                self._read(element, None, (), parts)
+                return " ".join("".join(parts).split()) or None
+        return None
 
     def drafts(self, root: _Element) -> Iterator[_Draft]:
         """Each message of the page in file order; date separators are skipped."""
@@ -631,7 +637,8 @@ class _ExportReader:
                 yield from self._message(element, classes, guid)
 
     def _message(self, element: _Element, classes: set[str], guid: str) -> Iterator[_Draft]:
-        if guid.startswith("-"):
+        if guid.startswith("-"):  # a date separator; one left open holds the messages after it
+            yield from self.drafts(element)
             return
         line = element.sourceline or 1
         span = self._spans.pop(guid, None) or _Span(line, line)
@@ -654,8 +661,8 @@ class _ExportReader:
                     sink.append("\n")
             elif isinstance(tag, str):  # not a comment
                 self._element(child, tag, draft, inside, sink)
-            if sink is not None and child.tail:
-                sink.append(child.tail)
+            if sink is not None and (tail := child.tail):
+                sink.append(tail)
 
     def _element(
         self,
@@ -849,5 +856,5 @@ def _html_reactions(draft: _ReactionDraft) -> list[Reaction]:
     if not emoji:
         return []
     count = _squeeze(draft.count)
-    total = int(count) if count.isdigit() else max(draft.userpics, 1)
+    total = int(count) if count.isdecimal() and len(count) < 10 else max(draft.userpics, 1)
     return [Reaction(emoji=emoji) for _ in range(min(total, _MAX_REACTIONS))]
