@@ -98,6 +98,7 @@ def found(source: str, line: int, text: str, **extra: object) -> Found:
         date_end=extra.get("date"),  # type: ignore[arg-type]
         participants=list(extra.get("people", [])),  # type: ignore[call-overload]
         score=0.03,
+        anchor=extra.get("anchor"),  # type: ignore[arg-type]
     )
     return Found(hit, Path("/ws"))
 
@@ -122,6 +123,21 @@ def test_rendering_links_context_and_comment_blocks() -> None:
     assert block.splitlines()[1] == "# - docs/run.md:11-13 (doc): helm rollback orders 41"
     assert cite_block(items, None, Path("/ws/notes/n.md")) == (
         "Sources: [docs/run.md:11-13](../docs/run.md#L11); [chats/t.txt:3-5](../chats/t.txt#L3)\n"
+    )
+
+
+def test_rendering_rows_pages_and_zip_members() -> None:
+    items = [
+        found("chats/chat.db", 120, "ME: the party is on the 30th", kind="chat", anchor="#message"),
+        found("docs/r.pdf", 3, "Migration plan", anchor="#page"),
+        found("chats/c.zip", 4, "Ana: hi", kind="chat", anchor="!/_chat.txt"),
+    ]
+    text = hover_markdown(items, "party")
+    assert "[chats/chat.db#message=120-122](file:///ws/chats/chat.db#message=120)" in text
+    assert "[docs/r.pdf#page=3-5](file:///ws/docs/r.pdf#page=3)" in text
+    assert "[chats/c.zip!/_chat.txt:4-6](file:///ws/chats/c.zip)" in text
+    assert cite_block(items[1:2], None, Path("/ws/notes/n.md")) == (
+        "Sources: [docs/r.pdf#page=3-5](../docs/r.pdf#page=3)\n"
     )
 
 

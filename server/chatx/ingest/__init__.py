@@ -7,6 +7,7 @@ readers (`containers`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ DOC_SUFFIXES = {
     ".text": "text",
     "": "text",
 }
+_HEAD_LINES = 201  # detection reads at most the first 200 lines (and the one after the 200th)
+_HEAD_CHARS = 256 * 1024
 _BINARY_FORMATS = {"sqlite": "imessage", "pdf": "pdf", "zip": None}
 
 
@@ -145,11 +148,21 @@ class _Source:
     name: str
     zone: tzinfo | None
     path: Path | None = None
-    lines: list[str] = field(init=False)
     _doc: PositionedJSON | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        self.lines = split_lines(self.text)
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """Every line (the line-based parsers read them; JSON and HTML ones never do)."""
+        return split_lines(self.text)
+
+    @functools.cached_property
+    def head(self) -> list[str]:
+        """The first lines, as many as detecting a format looks at."""
+        chunk = self.text[:_HEAD_CHARS]
+        lines = split_lines(chunk)
+        if len(lines) > _HEAD_LINES or len(chunk) == len(self.text):
+            return lines[:_HEAD_LINES]  # the last line kept is whole: another follows it
+        return self.lines[:_HEAD_LINES]
 
     def doc(self) -> PositionedJSON:
         """The whole text as JSON (a list cut short keeps its complete items), or a Problem."""
@@ -174,21 +187,21 @@ def _where(exc: Exception) -> tuple[int, int, str]:
 
 def _detect(source: _Source, suffix: str) -> str:
     """Name the format of a text from its content, using the suffix only to break ties."""
-    if whatsapp.looks_like_signal(source.lines):
+    if whatsapp.looks_like_signal(source.head):
         return "signal"
-    if whatsapp.looks_like_whatsapp(source.lines):
+    if whatsapp.looks_like_whatsapp(source.head):
         return "whatsapp"
     if source.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
         return _detect_json(source)
     if telegram.looks_like_telegram_html(source.text):
         return "telegram"
-    if discord.looks_like_discord_csv(source.lines):
+    if discord.looks_like_discord_csv(source.head):
         return "discord"
     if suffix in (".md", ".markdown") or (
-        suffix in (".txt", "") and docs.looks_like_markdown(source.lines)
+        suffix in (".txt", "") and docs.looks_like_markdown(source.head)
     ):
         return "markdown"
-    if suffix == ".rst" or (suffix in (".txt", "") and docs.looks_like_rst(source.lines)):
+    if suffix == ".rst" or (suffix in (".txt", "") and docs.looks_like_rst(source.head)):
         return "rst"
     if suffix in DOC_SUFFIXES:
         return DOC_SUFFIXES[suffix]
@@ -201,7 +214,7 @@ def _detect_json(source: _Source) -> str:
     try:
         value = source.doc().value
     except ChatxError:
-        if _is_session_log(source.lines):
+        if _is_session_log(source.head):
             return "claude-code"
         raise
     if isinstance(value, dict) and isinstance(value.get("loglines"), list):
