@@ -638,3 +638,28 @@ def test_backup_sms_db(tmp_path: Path) -> None:
     (broken / "Manifest.db").write_bytes(b"encrypted" * 100)
     assert backup_sms_db(broken) is None
     assert backup_sms_db(tmp_path / "missing") is None
+
+
+def test_a_live_wal_database_is_read_as_checkpointed_and_left_untouched(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Messages keeps chat.db in WAL mode: what it has not checkpointed is not seen, and
+    neither the database nor its -wal and -shm files change."""
+    path = tmp_path / "chat.db"
+    shutil.copy(corpus / "imessage" / "langchain_imessage_chat_osx11.db", path)
+    live = sqlite3.connect(path)
+    live.execute("PRAGMA journal_mode=WAL")
+    live.execute("PRAGMA wal_autocheckpoint=0")
+    live.execute("UPDATE message SET text = 'only in the wal' WHERE ROWID = 241480")
+    live.commit()
+    files = sorted(tmp_path.iterdir())
+    before = [p.read_bytes() for p in files]
+    try:
+        result = parse_imessage(path, "chat.db")
+    finally:
+        after = [p.read_bytes() for p in files]
+        live.close()
+    assert len(result.messages) == 22 and result.problems == []
+    assert "only in the wal" not in {m.text for m in result.messages}
+    assert [p.name for p in files] == ["chat.db", "chat.db-shm", "chat.db-wal"]
+    assert after == before
