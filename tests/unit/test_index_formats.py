@@ -72,3 +72,22 @@ def test_big_databases_and_zips_are_not_held_to_the_text_size_cap(
     assert entries["chats/chat.db"].skip is None
     assert entries["chats/WhatsApp Chat.zip"].skip is None
     assert entries["docs/plan.pdf"].skip is not None  # read whole: the cap applies
+
+
+def test_a_table_made_before_anchors_existed_gets_the_column(tmp_path: Path) -> None:
+    import lancedb
+    import numpy as np
+    import pyarrow as pa
+
+    from chatx.index.lance import TABLE, LanceStore
+    from chatx.index.store import SCHEMA
+
+    old = pa.schema([f for f in SCHEMA if f.name != "anchor"])
+    row: dict[str, list[object]] = {f.name: [None] for f in old}
+    row.update(chunk_id=["a"], kind=["chat"], source=["x.txt"], text=["hello"])
+    row["vector"] = [np.zeros(384, dtype=np.float32).tolist()]
+    lancedb.connect(str(tmp_path / "lancedb")).create_table(TABLE, data=pa.table(row, schema=old))
+    store = LanceStore(tmp_path / "lancedb")
+    store.finalize()  # what the daemon's maintenance does first after an upgrade
+    assert store.count() == 1
+    assert "anchor" in store.dataset().schema.names

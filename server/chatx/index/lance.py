@@ -170,7 +170,13 @@ class LanceStore:
 
             self.db_dir.mkdir(parents=True, exist_ok=True)
             db = lancedb.connect(str(self.db_dir))
-            self._table = db.create_table(TABLE, schema=SCHEMA, exist_ok=True)
+            try:
+                self._table = db.open_table(TABLE)
+            except ValueError:  # not there yet
+                self._table = db.create_table(TABLE, schema=SCHEMA)
+            missing = [f for f in SCHEMA if f.name not in self._table.schema.names]
+            if missing:  # a table an older ChatX made: its rows get the new columns as null
+                self._table.add_columns(missing)
         return self._table
 
     def replace_sources(self, sources: list[str], chunks: list[Chunk], vectors: np.ndarray) -> None:
