@@ -46,7 +46,11 @@ def state_dir(workspace: Path) -> Path:
 
 def open_store(workspace: Path, settings: Settings) -> LanceStore:
     """The LanceDB store of a workspace."""
-    return LanceStore(state_dir(workspace) / "lancedb", ann_threshold=settings.index.ann_threshold)
+    return LanceStore(
+        state_dir(workspace) / "lancedb",
+        ann_threshold=settings.index.ann_threshold,
+        chat_vector_weight=settings.index.chat_vector_weight,
+    )
 
 
 @contextmanager

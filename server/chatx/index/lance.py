@@ -89,8 +89,10 @@ class LanceStore:
         db_dir: Path,
         ann_threshold: int = DEFAULTS.index.ann_threshold,
         read_consistency_interval: float = 1.0,
+        chat_vector_weight: float = DEFAULTS.index.chat_vector_weight,
     ) -> None:
         self.db_dir = db_dir
+        self.chat_vector_weight = chat_vector_weight
         self.uri = db_dir / f"{TABLE}.lance"
         self.rows = ChunkRows(db_dir.parent / ROWS_FILE)
         self.ann_threshold = ann_threshold
@@ -318,11 +320,12 @@ class LanceStore:
                 **common,
             )
         ranked: dict[str, list[str]] = {"vector": [], "fts": []}
+        chats: set[str] = set()
         row_ids: dict[str, int] = {}
         similarity: dict[str, float] = {}
         if vector is not None:
             nearest = dataset.to_table(
-                columns=["chunk_id", "_distance"],
+                columns=["chunk_id", "kind", "_distance"],
                 with_row_id=True,
                 nearest={
                     "column": "vector",
@@ -336,13 +339,19 @@ class LanceStore:
             )
             ranked["vector"] = nearest["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["vector"], nearest["_rowid"].to_pylist(), strict=True))
+            chats = {
+                c
+                for c, kind in zip(ranked["vector"], nearest["kind"].to_pylist(), strict=True)
+                if kind == "chat"
+            }
             distances = nearest["_distance"].to_pylist()
             similarity = {c: 1.0 - d for c, d in zip(ranked["vector"], distances, strict=True)}
         if fts_rows is not None:
             found = fts_rows.result()
             ranked["fts"] = found["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
-        hits = self._hits(dataset, fuse(ranked, k), row_ids)
+        weights = {("vector", c): self.chat_vector_weight for c in chats}
+        hits = self._hits(dataset, fuse(ranked, k, weights), row_ids)
         for hit in hits:
             hit.similarity = similarity.get(hit.chunk_id)
         return hits
@@ -395,13 +404,21 @@ def columns_of(dataset: Any) -> list[str]:
     return [column for column in _COLUMNS if column in names]
 
 
-def fuse(ranked: dict[str, list[str]], k: int) -> list[tuple[str, float, dict[str, int]]]:
-    """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first."""
+def fuse(
+    ranked: dict[str, list[str]], k: int, weights: dict[tuple[str, str], float] | None = None
+) -> list[tuple[str, float, dict[str, int]]]:
+    """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first.
+
+    `weights` scales what one list's rank of one id adds (1 when absent): a chat chunk's place
+    in the vector ranking counts `chat_vector_weight`, its words count fully (ADR 0016).
+    """
+    weights = weights or {}
     scores: dict[str, float] = {}
     ranks: dict[str, dict[str, int]] = {}
     for name, ids in ranked.items():
         for rank, chunk_id in enumerate(ids, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            weight = weights.get((name, chunk_id), 1.0)
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
             ranks.setdefault(chunk_id, {})[name] = rank
     best = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:k]
     return [(chunk_id, scores[chunk_id], ranks[chunk_id]) for chunk_id in best]
