@@ -88,6 +88,8 @@ def hit_rank(citations: list[QueryCitation], evidence: frozenset[int]) -> int | 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DEV)
+    parser.add_argument("--chat-window-tokens", type=int, help="chatWindowTokens to measure")
+    parser.add_argument("--chat-vector-weight", type=float, help="chatVectorWeight to measure")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"conversation_bench: {args.data} is absent (../shared/bench/locomo-dev)")
@@ -102,7 +104,11 @@ def main() -> None:
         (root / name).write_text(text, encoding="utf-8")
         asked += [(name, q) for q in questions(sample, lines)]
 
-    settings = Settings()
+    chosen = {
+        "chat_window_tokens": args.chat_window_tokens,
+        "chat_vector_weight": args.chat_vector_weight,
+    }
+    settings = Settings(**{key: value for key, value in chosen.items() if value is not None})
     embedder = create_embedder(settings.index.embedder)
     summary = Indexer(root, settings, embedder=embedder).run()
     search = SearchService(root, settings, embedder=embedder)
@@ -119,8 +125,10 @@ def main() -> None:
         ranks[question.category].append(hit_rank(mine, question.lines))
         spans += [c.line_end - c.line_start + 1 for c in result.citations[:5]]
 
+    index = settings.index
     print(f"# conversation_bench: {len(samples)} conversations, {summary.messages} turns, ", end="")
-    print(f"{summary.chunks} chunks, {len(asked)} questions")
+    print(f"{summary.chunks} chunks, {len(asked)} questions; chatWindowTokens ", end="")
+    print(f"{index.chat_window_tokens}, chatVectorWeight {index.chat_vector_weight}")
     every = [r for found in ranks.values() for r in found]
     for label, found in [("overall", every)] + [
         (CATEGORIES[c], ranks[c]) for c in sorted(ranks)

@@ -74,7 +74,7 @@ class IndexSettings(SettingsGroup):
         default=2, ge=0, description="Turns shared by consecutive chat chunks."
     )
     chat_window_tokens: int = Field(
-        default=224, ge=16, le=254, description="Token budget of a chat chunk."
+        default=128, ge=16, le=254, description="Token budget of a chat chunk."
     )
     batch_chunks: int = Field(
         default=2048, ge=1, description="Chunks embedded and committed together."
@@ -89,7 +89,7 @@ class IndexSettings(SettingsGroup):
         default=50_000, ge=1, description="Chunks from which an ANN vector index is built."
     )
     chat_vector_weight: float = Field(
-        default=0.15,
+        default=1.0,
         ge=0.0,
         le=1.0,
         description="How much the meaning (vector) ranking counts against the words (full-text) "
