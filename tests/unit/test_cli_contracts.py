@@ -146,3 +146,20 @@ def test_errors_are_problems_with_nonzero_exit(tmp_path: Path) -> None:
     assert json.loads(done.stderr)["code"] == "PARSE_ERROR"
     done = chatx("query", "x", "--workspace", str(tmp_path / "missing"))
     assert done.returncode != 0 and "not a directory" in done.stderr
+
+
+def test_extract_takes_a_zip_a_folder_and_a_database(corpus: Path) -> None:
+    slack = corpus / "slack"
+    folder = chatx("extract", str(slack / "langchain_slack_export"))
+    zipped = chatx("extract", str(slack / "langchain_slack_export.zip"))
+    database = chatx("extract", str(corpus / "imessage" / "plaso_ios_chat_2015.db"))
+    assert folder.returncode == zipped.returncode == database.returncode == 0, zipped.stderr
+    message_schema = schema("message")
+    from_folder = [json.loads(line) for line in folder.stdout.splitlines()]
+    from_zip = [json.loads(line) for line in zipped.stdout.splitlines()]
+    rows = [json.loads(line) for line in database.stdout.splitlines()]
+    for line in from_folder + from_zip + rows:
+        jsonschema.validate(line, message_schema)
+    assert [m["text"] for m in from_folder] == [m["text"] for m in from_zip]
+    assert len(from_zip) == 5 and from_zip[0]["source_ref"]["anchor"].startswith("!/")
+    assert len(rows) == 10 and {m["source_ref"]["anchor"] for m in rows} == {"#message"}
