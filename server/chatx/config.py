@@ -88,12 +88,12 @@ class IndexSettings(SettingsGroup):
     ann_threshold: int = Field(
         default=50_000, ge=1, description="Chunks from which an ANN vector index is built."
     )
-    chat_vector_weight: float = Field(
-        default=1.0,
+    question_vector_weight: float = Field(
+        default=0.15,
         ge=0.0,
         le=1.0,
-        description="How much the meaning (vector) ranking counts against the words (full-text) "
-        "ranking for chat chunks; docs count both alike (ADR 0016).",
+        description="For a question, how much the meaning (vector) ranking counts against the "
+        "words (full-text) ranking; hover and /related count both alike (ADR 0016).",
     )
 
     def zone(self) -> tzinfo | None:

@@ -26,7 +26,7 @@ from chatx.index.indexer import Indexer, pipeline_id, state_dir
 from chatx.index.lance import LanceStore
 from chatx.index.search import SearchService, query_result
 from chatx.index.status import workspace_status
-from chatx.index.store import Filters, Found
+from chatx.index.store import Filters, Found, Hit
 from chatx.index.terms import term_kind
 from chatx.llm.ledger import Ledger
 from chatx.memory.derive import refresh
@@ -310,15 +310,17 @@ class Daemon:
                 self.changed(by_root[root], paths)
 
     # -- reading -----------------------------------------------------------
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Found]:
+    def search(
+        self, query: str, k: int, filters: Filters | None = None, question: bool = False
+    ) -> list[Found]:
         """Top-`k` hits over every indexed folder (blocking: call from a thread); full-text
-        only while the embedder is not loaded."""
+        only while the embedder is not loaded. See `SearchService.search` for `question`."""
         lexical_only = self.embedder is None
         found: list[Found] = []
         for folder in self.folders:
             if folder.store().dataset() is None:
                 continue
-            hits = folder.search.search(query, k, filters, lexical_only=lexical_only)
+            hits = folder.search.search(query, k, filters, lexical_only, question)
             found.extend(Found(hit, folder.root) for hit in hits)
         found.sort(key=lambda item: -item.hit.score)
         return found[:k]
@@ -351,7 +353,11 @@ class Daemon:
         """The `chatx query --json` contract over every folder (blocking: call from a thread)."""
         if not any(folder.store().dataset() is not None for folder in self.folders):
             raise ChatxError.of(ProblemCode.NOT_INDEXED, "nothing is indexed yet")
-        return query_result(query, lambda: [item.hit for item in self.search(query, k, filters)])
+
+        def found() -> list[Hit]:
+            return [item.hit for item in self.search(query, k, filters, question=True)]
+
+        return query_result(query, found)
 
     async def ready(self) -> None:
         """Wait until the embedder is loaded; INTERNAL when it could not load."""

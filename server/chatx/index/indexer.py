@@ -49,7 +49,7 @@ def open_store(workspace: Path, settings: Settings) -> LanceStore:
     return LanceStore(
         state_dir(workspace) / "lancedb",
         ann_threshold=settings.index.ann_threshold,
-        chat_vector_weight=settings.index.chat_vector_weight,
+        question_vector_weight=settings.index.question_vector_weight,
     )
 
 

@@ -89,10 +89,10 @@ class LanceStore:
         db_dir: Path,
         ann_threshold: int = DEFAULTS.index.ann_threshold,
         read_consistency_interval: float = 1.0,
-        chat_vector_weight: float = DEFAULTS.index.chat_vector_weight,
+        question_vector_weight: float = DEFAULTS.index.question_vector_weight,
     ) -> None:
         self.db_dir = db_dir
-        self.chat_vector_weight = chat_vector_weight
+        self.question_vector_weight = question_vector_weight
         self.uri = db_dir / f"{TABLE}.lance"
         self.rows = ChunkRows(db_dir.parent / ROWS_FILE)
         self.ann_threshold = ann_threshold
@@ -295,6 +295,7 @@ class LanceStore:
         k: int,
         filters: Filters,
         depth: int | None = None,
+        question: bool = False,
     ) -> list[Hit]:
         """Vector and full-text top-`depth` ids, fused by reciprocal rank; then fetch the top k.
 
@@ -320,12 +321,11 @@ class LanceStore:
                 **common,
             )
         ranked: dict[str, list[str]] = {"vector": [], "fts": []}
-        chats: set[str] = set()
         row_ids: dict[str, int] = {}
         similarity: dict[str, float] = {}
         if vector is not None:
             nearest = dataset.to_table(
-                columns=["chunk_id", "kind", "_distance"],
+                columns=["chunk_id", "_distance"],
                 with_row_id=True,
                 nearest={
                     "column": "vector",
@@ -339,18 +339,14 @@ class LanceStore:
             )
             ranked["vector"] = nearest["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["vector"], nearest["_rowid"].to_pylist(), strict=True))
-            chats = {
-                c
-                for c, kind in zip(ranked["vector"], nearest["kind"].to_pylist(), strict=True)
-                if kind == "chat"
-            }
             distances = nearest["_distance"].to_pylist()
             similarity = {c: 1.0 - d for c, d in zip(ranked["vector"], distances, strict=True)}
         if fts_rows is not None:
             found = fts_rows.result()
             ranked["fts"] = found["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
-        weights = {("vector", c): self.chat_vector_weight for c in chats}
+        weight = self.question_vector_weight if question else 1.0
+        weights = {("vector", c): weight for c in ranked["vector"]}
         hits = self._hits(dataset, fuse(ranked, k, weights), row_ids)
         for hit in hits:
             hit.similarity = similarity.get(hit.chunk_id)
@@ -409,8 +405,8 @@ def fuse(
 ) -> list[tuple[str, float, dict[str, int]]]:
     """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first.
 
-    `weights` scales what one list's rank of one id adds (1 when absent): a chat chunk's place
-    in the vector ranking counts `chat_vector_weight`, its words count fully (ADR 0016).
+    `weights` scales what one list's rank of one id adds (1 when absent): for a question, a
+    chunk's place in the vector ranking counts `question_vector_weight` (ADR 0016).
     """
     weights = weights or {}
     scores: dict[str, float] = {}

@@ -200,9 +200,11 @@ class ChunkRows:
         if not self.path.exists():
             return []
         with self._lock:
-            found = self._conn().execute(
-                "SELECT DISTINCT term FROM terms WHERE kind = 'participant' AND n > 0"
-            ).fetchall()
+            found = (
+                self._conn()
+                .execute("SELECT DISTINCT term FROM terms WHERE kind = 'participant' AND n > 0")
+                .fetchall()
+            )
         return sorted(name for (name,) in found)
 
     def vocabulary(self) -> list[tuple[str, str, int]]:

@@ -81,12 +81,19 @@ class SearchService:
 
     def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
         """Top-`k` cited chunks for `query`."""
-        return query_result(query, lambda: self.search(query, k, filters))
+        return query_result(query, lambda: self.search(query, k, filters, question=True))
 
     def search(
-        self, query: str, k: int = 8, filters: Filters | None = None, lexical_only: bool = False
+        self,
+        query: str,
+        k: int = 8,
+        filters: Filters | None = None,
+        lexical_only: bool = False,
+        question: bool = False,
     ) -> list[Hit]:
-        """Top-`k` hits for `query`; `lexical_only` skips the embedder (full-text search only)."""
+        """Top-`k` hits for `query`; `lexical_only` skips the embedder (full-text search only).
+        A `question` leans on its words (`questionVectorWeight`); text to match (a hovered
+        phrase, a paragraph for `/related`) counts meaning and words alike (ADR 0016)."""
         if not query.strip():
             raise ChatxError.of(ProblemCode.INVALID_INPUT, "the query is empty")
         store = self.store()
@@ -99,7 +106,7 @@ class SearchService:
         vector = None
         if not lexical_only:
             vector = functools.partial(embed_query, self.loaded_embedder(), query)
-        return store.search(query, vector, k, filters or Filters())
+        return store.search(query, vector, k, filters or Filters(), question=question)
 
 
 def query_result(query: str, search: Callable[[], Sequence[Hit]]) -> QueryResult:
