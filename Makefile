@@ -59,6 +59,7 @@ bench: $(DEVSTAMP)
 	$(PY) bench/agent_bench.py --chunks 100000
 	$(PY) bench/memory_bench.py --entities 10000 --observations 100000
 	$(PY) bench/formats_bench.py --messages 100000
+	$(PY) bench/conversation_bench.py
 	$(PY) bench/shield_bench.py --messages 100000
 	$(PY) bench/shield_bench.py --messages 100000 --corpus dense
 	$(PY) bench/shield_eval.py

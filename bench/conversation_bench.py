@@ -92,7 +92,8 @@ def main() -> None:
     parser.add_argument("--question-vector-weight", type=float, help="questionVectorWeight")
     args = parser.parse_args()
     if not args.data.exists():
-        sys.exit(f"conversation_bench: {args.data} is absent (../shared/bench/locomo-dev)")
+        print(f"# conversation_bench: skipped, {args.data} is absent (../shared/bench/locomo-dev)")
+        return
     samples = json.loads(args.data.read_text(encoding="utf-8"))
     root = DATA / "conversations"
     shutil.rmtree(root, ignore_errors=True)
