@@ -23,12 +23,12 @@ import numpy as np
 from chatx import CATALOG, STATE_DIR
 from chatx.chunking import MAX_CHARS_PER_TOKEN, ChunkSettings, iter_chat_chunks, iter_doc_chunks
 from chatx.config import Settings
+from chatx.formats import HEAD_BYTES, STREAMED, binary_kind
 from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
 from chatx.index.lance import LanceStore
 from chatx.index.walker import Entry, walk, walk_paths
-from chatx.ingest import Extracted, extract, read_source
-from chatx.ingest.containers import sniff
+from chatx.ingest import Extracted, extract
 from chatx.models import Chunk, IndexSummary, Problem
 from chatx.problems import ChatxError, ProblemCode, make_problem
 
@@ -82,13 +82,16 @@ def pipeline_id(settings: Settings) -> str:
 
 
 def _read(entry: Entry) -> tuple[bytes | None, str]:
-    """A file's bytes and SHA-256; a database or zip is only hashed (its reader streams it)."""
-    if sniff(entry.absolute, None) not in ("sqlite", "zip"):
-        data = read_source(entry.absolute, entry.path)
-        return data, hashlib.sha256(data).hexdigest()
+    """A file's bytes and SHA-256, in one open; a database or zip is only hashed (its reader
+    streams it)."""
     try:
         with entry.absolute.open("rb") as handle:
-            return None, hashlib.file_digest(handle, "sha256").hexdigest()
+            head = handle.read(HEAD_BYTES)
+            if binary_kind(head) in STREAMED:
+                handle.seek(0)
+                return None, hashlib.file_digest(handle, "sha256").hexdigest()
+            data = head + handle.read()
+            return data, hashlib.sha256(data).hexdigest()
     except OSError as exc:
         raise ChatxError.of(
             ProblemCode.INVALID_INPUT, f"cannot read file: {exc.strerror}", entry.path

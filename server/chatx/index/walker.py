@@ -12,6 +12,7 @@ from pathlib import Path
 import pathspec
 
 from chatx import STATE_DIR
+from chatx.formats import HEAD_BYTES, STREAMED, binary_kind
 from chatx.problems import ProblemCode
 
 ALWAYS_SKIPPED_DIRS = {".git", STATE_DIR, "secrets", ".hg", ".svn"}
@@ -244,10 +245,10 @@ def _streamed(path: Path) -> bool:
     cap does not apply (a zip's members have their own caps)."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(16)
+            head = handle.read(HEAD_BYTES)
     except OSError:
         return False
-    return head.startswith((b"SQLite format 3\x00", b"PK\x03\x04"))
+    return binary_kind(head) in STREAMED
 
 
 def _symlink_entry(rel: str, path: Path) -> Entry:

@@ -14,6 +14,7 @@ from datetime import tzinfo
 from pathlib import Path, PurePosixPath
 
 from chatx import locator
+from chatx.formats import HEAD_BYTES, binary_kind
 from chatx.ingest import imessage, pdf, slack
 from chatx.ingest.archive import Members, folder_members, open_zip
 from chatx.ingest.common import Extracted, read_source
@@ -23,12 +24,6 @@ from chatx.problems import ChatxError, ProblemCode
 
 ParseBytes = Callable[[bytes, str, tzinfo | None], Extracted]
 
-_SIGNATURES = (
-    (b"SQLite format 3\x00", "sqlite"),
-    (b"%PDF-", "pdf"),
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),  # an empty zip
-)
 SLACK_METADATA = {
     "users.json",
     "channels.json",
@@ -52,10 +47,10 @@ def sniff(path: Path, data: bytes | None) -> str | None:
     if data is None:
         try:
             with path.open("rb") as handle:
-                data = handle.read(16)
+                data = handle.read(HEAD_BYTES)
         except OSError:
             return None
-    return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
+    return binary_kind(data)
 
 
 def is_slack_metadata(name: str) -> bool:

@@ -28,7 +28,6 @@ PLATFORM = "imessage"
 ME = "ME"
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 _NANOSECONDS = 10**12  # Apple times above this count nanoseconds (macOS 10.13+), else seconds
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _BATCH = 2000
 # What a damaged file raises: SQLite's errors, and a message of its in bytes that are no UTF-8.
 _DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
@@ -162,9 +161,6 @@ def looks_like_imessage(path: Path) -> bool:
     """True for a SQLite file with the `message` and `handle` tables of Messages and a
     `chat` or `chat_message_join` table. Never raises."""
     try:
-        with path.open("rb") as file:
-            if file.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-                return False
         conn = open_readonly(path)
         try:
             tables = set(_read_schema(conn).columns)
