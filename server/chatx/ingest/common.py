@@ -77,6 +77,14 @@ def as_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def id_text(value: object) -> str | None:
+    """An export's id as text: a non-empty string as it is, an integer as its digits (a hand
+    edited file, an older export), anything else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
 def shown(value: object, limit: int = 40) -> str:
     """A short printable rendering of a JSON value for a problem's detail."""
     text = repr(value) if not isinstance(value, float) else f"{value:g}"

@@ -19,6 +19,7 @@ from chatx.ingest.common import (
     as_list,
     as_str,
     from_iso,
+    id_text,
     localize,
     shown,
     stable_id,
@@ -89,11 +90,11 @@ def parse_discord(doc: PositionedJSON, source: str) -> Extracted:
     result = Extracted(format="discord", kind="chat")
     result.keep(*doc.problems)
     channel = as_dict(root.get("channel"))
-    channel_key = _snowflake(channel.get("id")) or f"file:{source}"
+    channel_key = id_text(channel.get("id")) or f"file:{source}"
     records = root["messages"]
     lines = _record_lines(doc, records, doc.line_of(root))
     for index, (record, (line, line_end)) in enumerate(zip(records, lines, strict=True)):
-        guid = _snowflake(record.get("id")) if isinstance(record, dict) else None
+        guid = id_text(record.get("id")) if isinstance(record, dict) else None
         label = f"message {guid}" if guid else f"message #{index + 1}"
         ref = SourceRef(path=source, guid=guid, line=line, line_end=line_end)
         message = result.guard(
@@ -104,15 +105,6 @@ def parse_discord(doc: PositionedJSON, source: str) -> Extracted:
     if result.messages:
         result.messages[0].source_meta["conversation"] = _conversation_name(root, channel)
     return result
-
-
-def _snowflake(value: object) -> str | None:
-    """A Discord id as text (DCE writes strings; a hand-edited file may hold numbers)."""
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _record_lines(doc: PositionedJSON, records: list[Any], default: int) -> list[tuple[int, int]]:
@@ -140,7 +132,7 @@ def _indented_lines(record: object) -> int:
 
 def _conversation_name(root: dict[str, Any], channel: dict[str, Any]) -> str:
     guild = as_str(as_dict(root.get("guild")).get("name")) or "Discord"
-    name = as_str(channel.get("name")) or _snowflake(channel.get("id")) or "?"
+    name = as_str(channel.get("name")) or id_text(channel.get("id")) or "?"
     direct = (as_str(channel.get("type")) or "").startswith("Direct")
     return f"{guild} / {name}" if direct else f"{guild} / #{name}"
 
@@ -181,7 +173,7 @@ def _json_message(
         platform=PLATFORM,
         timestamp=timestamp,
         sender=sender,
-        sender_id=_snowflake(author.get("id")),
+        sender_id=id_text(author.get("id")),
         text=text,
         reply_to_msg_id=reply_to,
         reactions=reactions,
@@ -196,10 +188,10 @@ def _reply_to(reference: dict[str, Any], channel_key: str, meta: dict[str, Any])
     if as_str(reference.get("type")) == "Forward":
         meta["forwarded"] = True
         return None
-    replied = _snowflake(reference.get("messageId"))
+    replied = id_text(reference.get("messageId"))
     if replied is None:
         return None
-    return stable_id(PLATFORM, _snowflake(reference.get("channelId")) or channel_key, replied)
+    return stable_id(PLATFORM, id_text(reference.get("channelId")) or channel_key, replied)
 
 
 def _user_name(user: dict[str, Any]) -> str | None:
@@ -248,7 +240,7 @@ def _resolve_mentions(content: str, mentions: object) -> str:
     if "<@" not in content:
         return content
     names = {
-        _snowflake(user.get("id")): _user_name(user)
+        id_text(user.get("id")): _user_name(user)
         for user in as_list(mentions)
         if isinstance(user, dict)
     }
@@ -317,7 +309,7 @@ def _emoji(emoji: dict[str, Any]) -> str | None:
     """A Unicode emoji itself; a custom emoji (it has an id) as `:code:`."""
     name = as_str(emoji.get("name"))
     code = as_str(emoji.get("code")) or name
-    if _snowflake(emoji.get("id")) and code:
+    if id_text(emoji.get("id")) and code:
         return f":{code}:"
     return name or (f":{code}:" if code else None)
 

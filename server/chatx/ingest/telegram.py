@@ -18,6 +18,7 @@ from chatx.ingest.common import (
     as_list,
     as_str,
     from_epoch,
+    id_text,
     localize,
     shown,
     stable_id,
@@ -231,7 +232,7 @@ def _to_message(
         result.add_problem(
             f"{label}: date {shown(raw_date)} is not a time; kept without one", where
         )
-    guid = _guid(record.get("id"))
+    guid = id_text(record.get("id"))
     meta = _meta(record, chat)
     text = _plain_text(record.get("text"), record.get("text_entities"))
     sender = sender_id = None
@@ -240,9 +241,9 @@ def _to_message(
         meta.update(_service_meta(record))
     else:
         sender = _name(record.get("from"))
-        sender_id = _sender_id(record.get("from_id"))
+        sender_id = id_text(record.get("from_id"))
     reply_key = "message_id" if record.get("action") == "pin_message" else "reply_to_message_id"
-    reply = _guid(record.get(reply_key))
+    reply = id_text(record.get(reply_key))
     if reply is not None and record.get("reply_to_peer_id") is not None:
         meta["reply_to_other_chat"] = True
         reply = None
@@ -261,22 +262,6 @@ def _to_message(
         source_ref=SourceRef(path=chat.source, guid=guid, line=lines[0], line_end=lines[1]),
         source_meta=meta,
     )
-
-
-def _guid(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    return as_str(value) or None
-
-
-def _sender_id(value: object) -> str | None:
-    """`from_id` as the export spells it: "user123" (or "channel…"), a bare number in older
-    exports."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return as_str(value) or None
 
 
 def _when(record: dict[str, Any], key: str, zone: tzinfo | None) -> datetime | None:
@@ -354,7 +339,7 @@ def _service_meta(record: dict[str, Any]) -> dict[str, Any]:
     actor = _name(record.get("actor"))
     if actor:
         meta["actor"] = actor
-    actor_id = _sender_id(record.get("actor_id"))
+    actor_id = id_text(record.get("actor_id"))
     if actor_id:
         meta["actor_id"] = actor_id
     return meta
