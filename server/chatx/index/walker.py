@@ -98,6 +98,12 @@ def is_secret_name(name: str) -> bool:
     )
 
 
+def never_read(parts: Iterable[str]) -> bool:
+    """True when a path with these parts is a secret or lies in a folder never indexed
+    (for paths that do not come from a walk: zip members, a citation to open)."""
+    return any(part in ALWAYS_SKIPPED_DIRS or is_secret_name(part) for part in parts)
+
+
 def walk(root: Path, max_bytes: int) -> Iterator[Entry]:
     """Every file below `root` in a stable order, with the reason when it must be skipped."""
     yield from _walk_dir(root, root, [], max_bytes)

@@ -14,9 +14,9 @@ import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePath, PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from chatx.index.walker import ALWAYS_SKIPPED_DIRS, is_secret_name
+from chatx.index.walker import never_read
 from chatx.problems import ChatxError, ProblemCode
 
 MAX_ENTRIES = 50_000
@@ -93,7 +93,7 @@ def open_zip(path: Path, source: str) -> tuple[zipfile.ZipFile, Members, list[tu
         if info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
             continue
         reason = unsafe_name(info.filename)
-        if reason is None and _private(PurePosixPath(info.filename)):
+        if reason is None and never_read(PurePosixPath(info.filename).parts):
             continue
         if reason:
             unsafe.append((info.filename, reason))
@@ -220,9 +220,5 @@ def _files(folder: Path) -> Iterator[tuple[Path, int]]:
             info = path.lstat()
         except OSError:
             continue
-        if stat.S_ISREG(info.st_mode) and not _private(path.relative_to(folder)):
+        if stat.S_ISREG(info.st_mode) and not never_read(path.relative_to(folder).parts):
             yield path, info.st_size
-
-
-def _private(relative: PurePath) -> bool:
-    return any(part in ALWAYS_SKIPPED_DIRS or is_secret_name(part) for part in relative.parts)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from chatx import locator
 from chatx.chunking import turn_line
-from chatx.index.walker import ALWAYS_SKIPPED_DIRS, is_secret_name
+from chatx.index.walker import never_read
 from chatx.ingest import Section, extract
 from chatx.models import Message
 from chatx.problems import ChatxError, ProblemCode
@@ -58,7 +58,7 @@ def show(root: Path, where: Location, context: int, zone: tzinfo | None = None) 
             ProblemCode.INVALID_INPUT, "no such file in the workspace", where.source
         )
     parts = (*Path(where.source).parts, *path.relative_to(root.resolve()).parts)  # links too
-    if any(is_secret_name(part) or part in ALWAYS_SKIPPED_DIRS for part in parts):
+    if never_read(parts):
         raise ChatxError.of(ProblemCode.INVALID_INPUT, "never read: a secret", where.source)
     result = extract(path, where.source, zone, stream=True)
     if result.kind == "doc" and where.anchor == locator.PAGE:
