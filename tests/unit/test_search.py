@@ -78,6 +78,9 @@ def test_rrf_fusion_orders_by_reciprocal_rank() -> None:
     assert fused[1][1] == pytest.approx(2 / 62)
     assert fused[1][2] == {"vector": 2, "fts": 2}
     assert fuse({"vector": [], "fts": []}, 3) == []
+    question = fuse({"vector": ["a", "b"], "fts": ["b", "a"]}, 2, {"vector": 0.15})
+    assert [chunk_id for chunk_id, _, _ in question] == ["b", "a"]  # words lead a question
+    assert question[0][1] == pytest.approx(0.15 / 62 + 1 / 61)
 
 
 def test_filter_sql() -> None:

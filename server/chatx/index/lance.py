@@ -345,8 +345,7 @@ class LanceStore:
             found = fts_rows.result()
             ranked["fts"] = found["chunk_id"].to_pylist()
             row_ids.update(zip(ranked["fts"], found["_rowid"].to_pylist(), strict=True))
-        weight = self.question_vector_weight if question else 1.0
-        weights = {("vector", c): weight for c in ranked["vector"]}
+        weights = {"vector": self.question_vector_weight} if question else None
         hits = self._hits(dataset, fuse(ranked, k, weights), row_ids)
         for hit in hits:
             hit.similarity = similarity.get(hit.chunk_id)
@@ -401,19 +400,18 @@ def columns_of(dataset: Any) -> list[str]:
 
 
 def fuse(
-    ranked: dict[str, list[str]], k: int, weights: dict[tuple[str, str], float] | None = None
+    ranked: dict[str, list[str]], k: int, weights: dict[str, float] | None = None
 ) -> list[tuple[str, float, dict[str, int]]]:
     """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first.
 
-    `weights` scales what one list's rank of one id adds (1 when absent): for a question, a
-    chunk's place in the vector ranking counts `question_vector_weight` (ADR 0016).
+    `weights` scales what a rank in one list adds (1 for a list not named): for a question,
+    the vector ranking counts `question_vector_weight` (ADR 0016).
     """
-    weights = weights or {}
     scores: dict[str, float] = {}
     ranks: dict[str, dict[str, int]] = {}
     for name, ids in ranked.items():
+        weight = (weights or {}).get(name, 1.0)
         for rank, chunk_id in enumerate(ids, start=1):
-            weight = weights.get((name, chunk_id), 1.0)
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
             ranks.setdefault(chunk_id, {})[name] = rank
     best = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:k]
