@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -54,6 +55,7 @@ DOC_SUFFIXES = {
 }
 _HEAD_LINES = 201  # detection reads at most the first 200 lines (and the one after the 200th)
 _HEAD_CHARS = 256 * 1024
+_OPENING = re.compile(r"[\ufeff \t\r\n]*(.)", re.DOTALL)
 _BINARY_FORMATS = {"sqlite": "imessage", "pdf": "pdf", "zip": None}
 
 
@@ -156,6 +158,13 @@ class _Source:
         return split_lines(self.text)
 
     @functools.cached_property
+    def opening(self) -> str:
+        """The first character after any BOM and blank space ("" for none): `[` or `{` for
+        JSON. Found without copying the text."""
+        match = _OPENING.match(self.text)
+        return match.group(1) if match else ""
+
+    @functools.cached_property
     def head(self) -> list[str]:
         """The first lines, as many as detecting a format looks at."""
         chunk = self.text[:_HEAD_CHARS]
@@ -191,7 +200,7 @@ def _detect(source: _Source, suffix: str) -> str:
         return "signal"
     if whatsapp.looks_like_whatsapp(source.head):
         return "whatsapp"
-    if source.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
+    if source.opening in ("[", "{"):
         return _detect_json(source)
     if telegram.looks_like_telegram_html(source.text):
         return "telegram"
@@ -263,8 +272,7 @@ def _is_session_log(lines: list[str]) -> bool:
 
 
 def _claude_code(source: _Source) -> Extracted:
-    text = source.text
-    if text.lstrip("\ufeff \t\r\n").startswith("{") and '"loglines"' in text[:2000]:
+    if source.opening == "{" and '"loglines"' in source.text[:2000]:
         try:
             doc = source.doc()
         except ChatxError:
@@ -287,13 +295,13 @@ def _conversations(source: _Source) -> PositionedJSON:
 
 
 def _telegram(source: _Source) -> Extracted:
-    if source.text.lstrip("\ufeff \t\r\n")[:1] == "{":
+    if source.opening == "{":
         return telegram.parse_telegram(source.doc(), source.name, source.zone)
     return telegram.parse_telegram_html(source.text, source.name, source.zone)
 
 
 def _discord(source: _Source) -> Extracted:
-    if source.text.lstrip("\ufeff \t\r\n")[:1] == "{":
+    if source.opening == "{":
         return discord.parse_discord(source.doc(), source.name)
     return discord.parse_discord_csv(source.text, source.name, source.zone)
 
