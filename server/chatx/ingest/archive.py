@@ -39,8 +39,7 @@ class Member:
 class Members:
     """The files of a zip or a folder, read one at a time within the caps."""
 
-    def __init__(self, label: str, names: list[Member], read: Callable[[Member], bytes]) -> None:
-        self.label = label
+    def __init__(self, names: list[Member], read: Callable[[Member], bytes]) -> None:
         self.members = names
         self._read = read
         self._by_name = {m.name: m for m in names}
@@ -108,7 +107,7 @@ def open_zip(path: Path, source: str) -> tuple[zipfile.ZipFile, Members, list[tu
         budget.admit(info, where)
         return _read_capped(archive, info, where)
 
-    return archive, Members(source, members, read), unsafe
+    return archive, Members(members, read), unsafe
 
 
 @dataclass
@@ -211,7 +210,7 @@ def folder_members(folder: Path, source: str, max_bytes: int = MAX_MEMBER_BYTES)
                 f"{source}/{member.name}",
             ) from exc
 
-    return Members(source, members, read)
+    return Members(members, read)
 
 
 def _files(folder: Path) -> Iterator[tuple[Path, int]]:
