@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatx.models import Problem
+from chatx.wal import to_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -47,7 +48,7 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        to_wal(self._db)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

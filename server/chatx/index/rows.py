@@ -20,6 +20,7 @@ from typing import Any
 from chatx.index.store import iso_utc
 from chatx.index.terms import terms_of
 from chatx.models import Chunk
+from chatx.wal import to_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -78,7 +79,7 @@ class ChunkRows:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            to_wal(db)
             if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 with db:
                     for table in ("rows", "source_terms", "terms"):

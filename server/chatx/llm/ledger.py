@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatx.models import LedgerEntry, LedgerGroup, LedgerSummary
+from chatx.wal import to_wal
 
 FILE = "llm.sqlite"
 _SCHEMA = """
@@ -69,7 +70,7 @@ class Ledger:
         self.path = folder / FILE
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         # WAL with synchronous=NORMAL: a ledger row costs no fsync (durable at checkpoints)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        to_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()

@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_random
-
 from chatx import STATE_DIR
 from chatx.memory.models import (
     AddedObservations,
@@ -36,6 +34,7 @@ from chatx.memory.models import (
     RelationRef,
 )
 from chatx.problems import ChatxError, ProblemCode
+from chatx.wal import to_wal
 
 MEMORY_FILE = "memory.sqlite"
 SCHEMA_VERSION = "1"
@@ -120,22 +119,6 @@ def normal(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip()
 
 
-def _locked(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
-
-
-@retry(
-    retry=retry_if_exception(_locked),
-    wait=wait_random(0.01, 0.2),
-    stop=stop_after_delay(60),
-    reraise=True,
-)
-def _to_wal(db: sqlite3.Connection) -> None:
-    """Switch to WAL. While a new file is being switched by another process, SQLite answers
-    "locked" at once, without waiting its busy timeout: so wait here and try again."""
-    db.execute("PRAGMA journal_mode=WAL")
-
-
 def alias_key(name: str) -> str:
     """How aliases are compared: NFC, case-folded, inner space collapsed."""
     return " ".join(normal(name).casefold().split())
@@ -151,7 +134,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._own_writes = 0
         self._count, self._count_version = 0, (-1, -1)
-        _to_wal(self._db)
+        to_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._create()
 
