@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DEV)
     parser.add_argument("--chat-window-tokens", type=int, help="chatWindowTokens to measure")
+    parser.add_argument("--min-window-turns", type=int, help="minWindowTurns to measure")
     parser.add_argument("--question-vector-weight", type=float, help="questionVectorWeight")
     args = parser.parse_args()
     if not args.data.exists():
@@ -108,6 +109,7 @@ def main() -> None:
     chosen = {
         "chat_window_tokens": args.chat_window_tokens,
         "question_vector_weight": args.question_vector_weight,
+        "min_window_turns": args.min_window_turns,
     }
     settings = Settings(**{key: value for key, value in chosen.items() if value is not None})
     embedder = create_embedder(settings.index.embedder)
@@ -129,7 +131,8 @@ def main() -> None:
     index = settings.index
     print(f"# conversation_bench: {len(samples)} conversations, {summary.messages} turns, ", end="")
     print(f"{summary.chunks} chunks, {len(asked)} questions; chatWindowTokens ", end="")
-    print(f"{index.chat_window_tokens}, questionVectorWeight {index.question_vector_weight}")
+    print(f"{index.chat_window_tokens}, minWindowTurns {index.min_window_turns}, ", end="")
+    print(f"questionVectorWeight {index.question_vector_weight}")
     every = [r for found in ranks.values() for r in found]
     for label, found in [("overall", every)] + [(CATEGORIES[c], ranks[c]) for c in sorted(ranks)]:
         at5 = sum(1 for r in found if r is not None and r <= 5) / len(found)

@@ -43,6 +43,7 @@ class ChunkSettings:
     overlap_turns: int = DEFAULTS.index.overlap_turns
     chat_window_tokens: int = DEFAULTS.index.chat_window_tokens
     doc_chunk_tokens: int = 254
+    min_window_turns: int = DEFAULTS.index.min_window_turns
 
 
 def content_hash(text: str) -> str:
@@ -58,7 +59,9 @@ def turn_line(message: Message) -> str:
 def chunk_messages(
     messages: Sequence[Message], tokens: TokenCounter, settings: ChunkSettings
 ) -> list[Chunk]:
-    """Windows of consecutive turns per conversation, `overlap_turns` shared between windows."""
+    """Windows of consecutive turns per conversation, `overlap_turns` shared between windows.
+    A window closes at `chat_window_tokens`, or past it once it holds `min_window_turns` turns
+    (the embedder's limit still holds)."""
     return list(iter_chat_chunks(messages, tokens, settings))
 
 
@@ -103,6 +106,7 @@ def _windows(
     settings: ChunkSettings,
     tokens: TokenCounter,
 ) -> Iterator[tuple[list[Message], str]]:
+    ceiling, least = tokens.max_content_tokens, settings.min_window_turns
     start = 0
     while start < len(conv):
         if counts[start] > budget:
@@ -115,7 +119,7 @@ def _windows(
             end < len(conv)
             and end - start < settings.window_turns
             and counts[end] <= budget
-            and used + counts[end] <= budget
+            and used + counts[end] <= (ceiling if end - start < least else budget)
         ):
             used += counts[end]
             end += 1

@@ -76,6 +76,12 @@ class IndexSettings(SettingsGroup):
     chat_window_tokens: int = Field(
         default=128, ge=16, le=254, description="Token budget of a chat chunk."
     )
+    min_window_turns: int = Field(
+        default=3,
+        ge=1,
+        description="Turns a chat chunk takes even past its token budget, up to the embedder's "
+        "limit: long turns keep their reply and the turn after (ADR 0016).",
+    )
     batch_chunks: int = Field(
         default=2048, ge=1, description="Chunks embedded and committed together."
     )

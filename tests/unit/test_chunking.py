@@ -77,3 +77,19 @@ def test_doc_sections_split_at_paragraphs(tokenizer) -> None:  # type: ignore[no
 def test_turn_line_names_system_messages() -> None:
     message = extract_text("[01.02.24, 10:00:00] Ann created group “X”\n", "c.txt", UTC).messages[0]
     assert turn_line(message) == "system: Ann created group “X”"
+
+
+def test_long_turns_keep_their_reply_past_the_budget(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    turn = " ".join(["the migration plan needs a rollback step"] * 7)  # ~60 tokens
+    text = "".join(
+        f"[01.02.24, 10:00:{i:02d}] {'Ann' if i % 2 else 'Bob'}: {turn} {i}\n" for i in range(8)
+    )
+    messages = extract_text(text, "c.txt", UTC).messages
+    settings = ChunkSettings(overlap_turns=2, chat_window_tokens=128, min_window_turns=3)
+    chunks = chunk_messages(messages, tokenizer, settings)
+    counts = tokenizer.count([c.text for c in chunks])
+    assert [len(c.meta.message_ids) for c in chunks] == [3] * 6
+    assert all(128 < n <= tokenizer.max_content_tokens for n in counts)
+    budget_only = ChunkSettings(overlap_turns=2, chat_window_tokens=128, min_window_turns=1)
+    pairs = chunk_messages(messages, tokenizer, budget_only)
+    assert {len(c.meta.message_ids) for c in pairs} == {2}

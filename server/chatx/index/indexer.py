@@ -77,7 +77,7 @@ def pipeline_id(settings: Settings) -> str:
     return (
         f"{EmbedderSpec(settings.index.embedder).model_id}|turns={settings.index.window_turns}"
         f"|overlap={settings.index.overlap_turns}|tokens={settings.index.chat_window_tokens}"
-        f"|pipeline=v{PIPELINE_VERSION}"
+        f"|min_turns={settings.index.min_window_turns}|pipeline=v{PIPELINE_VERSION}"
     )
 
 
@@ -267,10 +267,12 @@ class Indexer:
             return self._failed(entry, old, record, problem, summary)
         record.format = result.format
         tokens = self._tokenizer()
+        index = self.settings.index
         chunk_settings = ChunkSettings(
-            self.settings.index.window_turns,
-            self.settings.index.overlap_turns,
-            self.settings.index.chat_window_tokens,
+            index.window_turns,
+            index.overlap_turns,
+            index.chat_window_tokens,
+            min_window_turns=index.min_window_turns,
         )
         try:
             chunks = self._chunks(result, entry.path, tokens, chunk_settings)

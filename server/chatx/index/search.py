@@ -18,6 +18,7 @@ from chatx.index.catalog import Catalog
 from chatx.index.embedder import Embedder, EmbedderSpec, create_embedder
 from chatx.index.indexer import open_store, state_dir
 from chatx.index.lance import LanceStore
+from chatx.index.questions import answer_hits
 from chatx.index.store import Filters, Hit
 from chatx.models import QueryCitation, QueryResult
 from chatx.problems import ChatxError, ProblemCode
@@ -92,7 +93,8 @@ class SearchService:
         question: bool = False,
     ) -> list[Hit]:
         """Top-`k` hits for `query`; `lexical_only` skips the embedder (full-text search only).
-        A `question` leans on its words (`questionVectorWeight`); text to match (a hovered
+        A `question` leans on its words (`questionVectorWeight`) and its candidates are
+        re-ranked and merged into citations (`chatx.index.questions`); text to match (a hovered
         phrase, a paragraph for `/related`) counts meaning and words alike (ADR 0016)."""
         if not query.strip():
             raise ChatxError.of(ProblemCode.INVALID_INPUT, "the query is empty")
@@ -105,8 +107,14 @@ class SearchService:
             )
         vector = None
         if not lexical_only:
-            vector = functools.partial(embed_query, self.loaded_embedder(), query)
-        return store.search(query, vector, k, filters or Filters(), question=question)
+            vector = functools.cache(functools.partial(embed_query, self.loaded_embedder(), query))
+        if not question:
+            return store.search(query, vector, k, filters or Filters())
+
+        def hybrid(narrowed: Filters, n: int) -> list[Hit]:
+            return store.search(query, vector, n, narrowed, question=True)
+
+        return answer_hits(query, hybrid, filters or Filters(), k)
 
 
 def query_result(query: str, search: Callable[[], Sequence[Hit]]) -> QueryResult:
