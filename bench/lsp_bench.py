@@ -33,6 +33,7 @@ from chatx.config import Settings
 from chatx.index.catalog import Catalog, FileRecord
 from chatx.index.embedder import EmbedderSpec, create_embedder
 from chatx.index.indexer import pipeline_id
+from chatx.index.rows import SCHEMA_VERSION as ROWS_SCHEMA
 from common import DATA, line, percentiles
 from lsp_client import ServerSession
 from query_bench import build
@@ -46,6 +47,12 @@ def prepare(chunks: int) -> Path:
     root = DATA / f"lsp-{chunks}"
     ws = root / "ws"
     pristine = root / "pristine-state"
+    # a copy made by another version (its pipeline or row mirror) would be rebuilt by the daemon
+    # while this run measures: make it anew
+    made_by = f"{pipeline_id(Settings.model_validate({}))}|rows={ROWS_SCHEMA}"
+    stamp = root / "made-by"
+    if pristine.is_dir() and (not stamp.exists() or stamp.read_text() != made_by):
+        shutil.rmtree(root)
     if pristine.is_dir():
         # every run starts from the same index: what an earlier run added (or left half done
         # when it stopped) would otherwise be cleaned up while this run measures
@@ -91,6 +98,7 @@ def prepare(chunks: int) -> Path:
     catalog.save(records)
     catalog.close()
     shutil.copytree(state, pristine)
+    stamp.write_text(made_by)
     print(f"# prepared {ws}: {len(records)} files, {chunks} chunks", flush=True)
     return ws
 
