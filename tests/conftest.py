@@ -6,8 +6,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from chatx.config import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -75,3 +79,34 @@ def workspace(tmp_path: Path) -> Iterator[Path]:
         REPO / "examples" / "workspace", target, ignore=shutil.ignore_patterns(".claude-context")
     )
     yield target
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway PostgreSQL 16 with pgvector (the `pgserver` package), on a Unix socket in a
+    temporary folder, for the whole run; stopped at the end."""
+    pgserver = pytest.importorskip("pgserver", reason="pgserver is a dev extra: make test")
+    from chatx.index import pgvector
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        pgvector.close_all()
+        server.cleanup()
+
+
+STORES = ["lancedb", "pgvector"]
+
+
+@pytest.fixture(params=STORES)
+def store_settings(request: pytest.FixtureRequest) -> Settings:
+    """Default settings, once with each store; a pgvector test gets a workspace name of its
+    own in the shared test database."""
+    from chatx.config import Settings
+
+    if request.param == "lancedb":
+        return Settings()
+    url = request.getfixturevalue("pg_url")
+    name = f"{request.node.name}-{os.getpid()}"
+    return Settings(vector_store="pgvector", pg_url=url, pg_workspace=name)

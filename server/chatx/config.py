@@ -94,6 +94,21 @@ class IndexSettings(SettingsGroup):
     ann_threshold: int = Field(
         default=50_000, ge=1, description="Chunks from which an ANN vector index is built."
     )
+    vector_store: Literal["lancedb", "pgvector"] = Field(
+        default="lancedb",
+        description="Where the index lives: `lancedb` (embedded, in the workspace) or `pgvector` "
+        "(a PostgreSQL server at `pgUrl`, shared by a team's daemons; ADR 0017).",
+    )
+    pg_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL for `vectorStore = pgvector` (`postgresql://user@host/db`); "
+        "keep the password in PGPASSWORD or ~/.pgpass, not here.",
+    )
+    pg_workspace: str | None = Field(
+        default=None,
+        description="The workspace's name in a shared database: daemons that give the same "
+        "name share one index (default: the workspace folder's name).",
+    )
     question_vector_weight: float = Field(
         default=0.15,
         ge=0.0,

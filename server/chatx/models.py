@@ -232,6 +232,9 @@ class StatusReport(_Model):
     totals: StatusTotals
     embedder: str | None = None
     limits: IndexLimits | None = None
+    store: str | None = Field(
+        default=None, description="The store in use: `lancedb (<folder>)` or `pgvector (...)`."
+    )
 
 
 class KindCoverage(_Model):

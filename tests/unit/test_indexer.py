@@ -16,27 +16,36 @@ import pytest
 from chatx.config import Settings
 from chatx.index.indexer import Indexer, open_store
 from chatx.index.status import workspace_status
+from chatx.models import Chunk
 
 
-def run(ws: Path, embedder, **settings) -> object:  # type: ignore[no-untyped-def]
-    return Indexer(ws, Settings(**settings), embedder=embedder).run()
+def like(base: Settings, **changes: object) -> Settings:
+    """`base`'s store with other settings changed."""
+    index = base.index
+    store = {"vector_store": index.vector_store, "pg_url": index.pg_url}
+    return Settings(**store, pg_workspace=index.pg_workspace, **changes)  # type: ignore[arg-type]
 
 
-def rows(ws: Path) -> list[tuple[str, str]]:
-    dataset = open_store(ws, Settings()).dataset()
-    if dataset is None:
-        return []
-    table = dataset.to_table(columns=["source", "chunk_id"])
-    return sorted(zip(table["source"].to_pylist(), table["chunk_id"].to_pylist(), strict=True))
+def run(ws: Path, embedder, base: Settings | None = None, **settings) -> object:  # type: ignore[no-untyped-def]
+    return Indexer(ws, like(base or Settings(), **settings), embedder=embedder).run()
 
 
-def test_first_run_then_unchanged(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    first = run(workspace, embedder)
+def stored(ws: Path, settings: Settings | None = None) -> list[Chunk]:
+    store = open_store(ws, settings or Settings())
+    return [chunk for batch, _ in store.chunks() for chunk in batch]
+
+
+def rows(ws: Path, settings: Settings | None = None) -> list[tuple[str, str]]:
+    return sorted((c.meta.source, c.chunk_id) for c in stored(ws, settings))
+
+
+def test_first_run_then_unchanged(workspace: Path, embedder, store_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    first = run(workspace, embedder, store_settings)
     assert (first.files_indexed, first.files_failed, first.messages) == (4, 0, 15)
-    assert first.chunks == len(rows(workspace)) == 11
-    second = run(workspace, embedder)
+    assert first.chunks == len(rows(workspace, store_settings)) == 11
+    second = run(workspace, embedder, store_settings)
     assert (second.files_indexed, second.files_unchanged, second.chunks) == (0, 4, 0)
-    sources = Counter(source for source, _ in rows(workspace))
+    sources = Counter(source for source, _ in rows(workspace, store_settings))
     assert sources == {
         "chats/claude-session.jsonl": 3,
         "chats/team-orders.txt": 1,
@@ -67,31 +76,31 @@ def test_never_indexed_paths(workspace: Path, embedder) -> None:  # type: ignore
     assert status["docs/architecture.rst"].state == "skipped"
 
 
-def test_changed_file_rows_replaced_and_deleted_file_removed(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    run(workspace, embedder)
-    before = rows(workspace)
+def test_changed_file_rows_replaced_and_deleted_file_removed(  # type: ignore[no-untyped-def]
+    workspace: Path, embedder, store_settings: Settings
+) -> None:
+    run(workspace, embedder, store_settings)
+    before = rows(workspace, store_settings)
     chat = workspace / "chats" / "team-orders.txt"
     chat.write_text(chat.read_text() + "[05.04.25, 08:00:00] Priya: Rollback drill at 10?\n")
     (workspace / "docs" / "architecture.rst").unlink()
-    summary = run(workspace, embedder)
+    summary = run(workspace, embedder, store_settings)
     assert (summary.files_indexed, summary.files_unchanged) == (1, 2)
-    after = rows(workspace)
+    after = rows(workspace, store_settings)
     untouched = [r for r in before if r[0] in ("docs/runbook.md", "chats/claude-session.jsonl")]
     assert [
         r for r in after if r[0] in ("docs/runbook.md", "chats/claude-session.jsonl")
     ] == untouched
     assert not any(source == "docs/architecture.rst" for source, _ in after)
     assert len({cid for _, cid in after}) == len(after)
-    texts = (
-        open_store(workspace, Settings())
-        .dataset()
-        .to_table(columns=["text"], filter="source = 'chats/team-orders.txt'")["text"]
-        .to_pylist()
-    )
+    chunks = stored(workspace, store_settings)
+    texts = [c.text for c in chunks if c.meta.source == "chats/team-orders.txt"]
     assert any("Rollback drill at 10?" in t for t in texts)
 
 
-def test_corrupt_file_keeps_last_good_rows_marked_stale(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_file_keeps_last_good_rows_marked_stale(  # type: ignore[no-untyped-def]
+    workspace: Path, embedder, store_settings: Settings
+) -> None:
     session = workspace / "chats" / "export.json"
     shutil.copy(workspace / "chats" / "claude-session.jsonl", workspace / "chats" / "keep.jsonl")
     session.write_text(
@@ -99,15 +108,15 @@ def test_corrupt_file_keeps_last_good_rows_marked_stale(workspace: Path, embedde
         '"sender": "human", "text": "kafka consumer lag", "created_at": '
         '"2025-01-01T00:00:00Z"}]}]'
     )
-    run(workspace, embedder)
-    good = [r for r in rows(workspace) if r[0] == "chats/export.json"]
+    run(workspace, embedder, store_settings)
+    good = [r for r in rows(workspace, store_settings) if r[0] == "chats/export.json"]
     assert len(good) == 1
     session.write_text('[{"uuid": "c1", "name": "Q", "chat_mess')  # truncated
-    summary = run(workspace, embedder)
+    summary = run(workspace, embedder, store_settings)
     assert summary.files_failed == 1
     assert summary.problems[0].code == "PARSE_ERROR"
-    assert [r for r in rows(workspace) if r[0] == "chats/export.json"] == good
-    status = {f.path: f for f in workspace_status(workspace, Settings()).files}
+    assert [r for r in rows(workspace, store_settings) if r[0] == "chats/export.json"] == good
+    status = {f.path: f for f in workspace_status(workspace, store_settings).files}
     assert status["chats/export.json"].state == "stale"
     assert status["chats/export.json"].problem.code == "PARSE_ERROR"
 
@@ -131,10 +140,11 @@ def test_bad_files_do_not_stop_the_run(workspace: Path, embedder) -> None:  # ty
     assert status["utf16.txt"].state == "indexed"
 
 
-def test_model_change_rebuilds(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    run(workspace, embedder)
-    summary = run(workspace, embedder, overlap_turns=1)
+def test_model_change_rebuilds(workspace: Path, embedder, store_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder, store_settings)
+    summary = run(workspace, embedder, store_settings, overlap_turns=1)
     assert summary.files_indexed == 4 and summary.files_unchanged == 0
+    assert len(rows(workspace, like(store_settings, overlap_turns=1))) == summary.chunks
 
 
 @pytest.mark.slow
@@ -182,18 +192,20 @@ def test_nested_ignore_files_and_negation(tmp_path: Path) -> None:
     assert "a/b/hidden.md" not in entries
 
 
-def test_two_concurrent_writers_are_serialised(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_two_concurrent_writers_are_serialised(  # type: ignore[no-untyped-def]
+    workspace: Path, embedder, store_settings: Settings
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
-        summaries = list(pool.map(lambda _: run(workspace, embedder), range(2)))
+        summaries = list(pool.map(lambda _: run(workspace, embedder, store_settings), range(2)))
     assert sorted(s.files_indexed for s in summaries) == [0, 4]
-    current = rows(workspace)
+    current = rows(workspace, store_settings)
     assert len(current) == len(set(current)) == 11
 
 
-def test_a_run_over_changed_paths_only(workspace: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    run(workspace, embedder)
+def test_a_run_over_changed_paths_only(workspace: Path, embedder, store_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    run(workspace, embedder, store_settings)
     (workspace / "docs" / "runbook.md").write_text("# Runbook\n\nOnly flamingos now.\n")
     (workspace / "docs" / "architecture.rst").unlink()
     (workspace / "scratch").mkdir()
@@ -209,18 +221,18 @@ def test_a_run_over_changed_paths_only(workspace: Path, embedder) -> None:  # ty
         workspace / "notes",  # a new directory: everything under it
         workspace / "notes" / "new.md",  # and a file in it, reported with it: indexed once
     }
-    indexer = Indexer(workspace, Settings(), embedder=embedder, paths=frozenset(changed))
+    indexer = Indexer(workspace, store_settings, embedder=embedder, paths=frozenset(changed))
     summary = indexer.run()
     assert (summary.files_indexed, summary.files_unchanged) == (2, 0)
     assert indexer.changed_sources == {"docs/runbook.md", "docs/architecture.rst", "notes/new.md"}
-    sources = Counter(source for source, _ in rows(workspace))
+    sources = Counter(source for source, _ in rows(workspace, store_settings))
     assert sources == {
         "chats/claude-session.jsonl": 3,
         "chats/team-orders.txt": 1,
         "docs/runbook.md": 1,
         "notes/new.md": 1,
     }
-    assert open_store(workspace, Settings()).rows.count() == sum(sources.values())
+    assert open_store(workspace, store_settings).count() == sum(sources.values())
     # The same state as a full run would reach.
-    assert run(workspace, embedder).files_indexed == 0
-    assert Counter(source for source, _ in rows(workspace)) == sources
+    assert run(workspace, embedder, store_settings).files_indexed == 0
+    assert Counter(source for source, _ in rows(workspace, store_settings)) == sources

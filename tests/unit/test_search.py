@@ -9,16 +9,16 @@ import pytest
 
 from chatx.config import Settings
 from chatx.index.indexer import Indexer
-from chatx.index.lance import fuse, glob_to_like, where_clause
+from chatx.index.lance import where_clause
 from chatx.index.search import SearchService, snippet
-from chatx.index.store import Filters
+from chatx.index.store import Filters, fuse, glob_to_like
 from chatx.problems import ChatxError
 
 
 @pytest.fixture()
-def service(workspace: Path, embedder) -> SearchService:  # type: ignore[no-untyped-def]
-    Indexer(workspace, Settings(), embedder=embedder).run()
-    return SearchService(workspace, Settings(), embedder=embedder)
+def service(workspace: Path, embedder, store_settings: Settings) -> SearchService:  # type: ignore[no-untyped-def]
+    Indexer(workspace, store_settings, embedder=embedder).run()
+    return SearchService(workspace, store_settings, embedder=embedder)
 
 
 def test_rollback_question_cites_runbook_lines(service: SearchService) -> None:

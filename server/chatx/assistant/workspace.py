@@ -23,6 +23,6 @@ def workspace_assistant(workspace: Path, settings: Settings) -> Assistant:
         return [Found(hit, workspace) for hit in search.search(query, k)]
 
     def shield() -> Shield:
-        return shields.get(settings, workspace_participants(workspace))
+        return shields.get(settings, workspace_participants(workspace, settings))
 
     return Assistant(settings, find, shield, Ledger(state_dir(workspace)))

@@ -450,7 +450,7 @@ def _shield_input(
     source = read_input(args.file, settings.index.zone())
     participants = source.senders()
     if workspace is not None:
-        participants.update(workspace_participants(workspace))
+        participants.update(workspace_participants(workspace, settings))
     return Shield.from_settings(settings, participants, source.senders(me=True)), source
 
 

@@ -134,7 +134,7 @@ def _context_in_process(workspace: Path, text: str) -> str:
 
         service = SearchService(workspace, settings)
         recaller = None
-        if memory_path(workspace).exists() and service.store().dataset() is not None:
+        if memory_path(workspace).exists() and service.store().indexed():
             recaller = Recaller(open_memory(workspace), service.loaded_embedder())
         return found_passages(text, service, settings, recaller)
 
@@ -154,7 +154,7 @@ def _shield(workspace: Path, settings: Settings) -> Shield:
     from chatx.index.status import workspace_participants
     from chatx.shield import Shield
 
-    return Shield.from_settings(settings, workspace_participants(workspace))
+    return Shield.from_settings(settings, workspace_participants(workspace, settings))
 
 
 def _load_name_finder(package: str) -> None:

@@ -23,10 +23,9 @@ from chatx.daemon.vocab import Vocabulary
 from chatx.daemon.watch import debounced_changes, owner
 from chatx.index.embedder import Embedder, QueryCache, create_embedder
 from chatx.index.indexer import Indexer, pipeline_id, state_dir
-from chatx.index.lance import LanceStore
 from chatx.index.search import SearchService, query_result
 from chatx.index.status import workspace_status
-from chatx.index.store import Filters, Found, Hit
+from chatx.index.store import Filters, Found, Hit, VectorStore
 from chatx.index.terms import term_kind
 from chatx.llm.ledger import Ledger
 from chatx.memory.derive import refresh
@@ -73,7 +72,7 @@ class Folder:
     def __post_init__(self) -> None:
         self.search = SearchService(self.root, self.settings)
 
-    def store(self) -> LanceStore:
+    def store(self) -> VectorStore:
         """The folder's store, as its searcher reads it."""
         return self.search.store()
 
@@ -172,7 +171,7 @@ class Daemon:
     def _load_vocabulary(self) -> None:
         entries: list[tuple[str, str, int]] = []
         for folder in self.folders:
-            entries.extend(folder.store().rows.vocabulary())
+            entries.extend(folder.store().vocabulary())
             if (memory := folder.existing_memory()) is not None:
                 entries.extend((name, "entity", 1) for name, _ in memory.names())
         self.vocab.load(entries)
@@ -318,7 +317,7 @@ class Daemon:
         lexical_only = self.embedder is None
         found: list[Found] = []
         for folder in self.folders:
-            if folder.store().dataset() is None:
+            if not folder.store().indexed():
                 continue
             hits = folder.search.search(query, k, filters, lexical_only, question)
             found.extend(Found(hit, folder.root) for hit in hits)
@@ -351,7 +350,7 @@ class Daemon:
 
     def query(self, query: str, k: int = 8, filters: Filters | None = None) -> QueryResult:
         """The `chatx query --json` contract over every folder (blocking: call from a thread)."""
-        if not any(folder.store().dataset() is not None for folder in self.folders):
+        if not any(folder.store().indexed() for folder in self.folders):
             raise ChatxError.of(ProblemCode.NOT_INDEXED, "nothing is indexed yet")
 
         def found() -> list[Hit]:

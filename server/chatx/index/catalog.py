@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from chatx.models import Problem
 from chatx.wal import to_wal
@@ -40,6 +41,39 @@ class FileRecord:
     messages: int = 0
     chunks: int = 0
     problem: Problem | None = None
+
+
+class IndexCatalog(Protocol):
+    """What the indexer keeps of each file: `Catalog` (SQLite, beside LanceDB) or
+    `pgvector.PgCatalog` (in the shared database)."""
+
+    def close(self) -> None:
+        """Release it."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A metadata value."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        ...
+
+    def all(self) -> dict[str, FileRecord]:
+        """Every file record, by path."""
+        ...
+
+    def save(self, records: list[FileRecord]) -> None:
+        """Insert or replace records."""
+        ...
+
+    def remove(self, paths: list[str]) -> None:
+        """Forget files."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every file."""
+        ...
 
 
 class Catalog:

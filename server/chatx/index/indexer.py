@@ -24,9 +24,10 @@ from chatx import CATALOG, STATE_DIR
 from chatx.chunking import MAX_CHARS_PER_TOKEN, ChunkSettings, iter_chat_chunks, iter_doc_chunks
 from chatx.config import Settings
 from chatx.formats import HEAD_BYTES, STREAMED, binary_kind
-from chatx.index.catalog import Catalog, FileRecord
+from chatx.index.catalog import Catalog, FileRecord, IndexCatalog
 from chatx.index.embedder import Embedder, EmbedderSpec, Tokenizer, create_embedder
 from chatx.index.lance import LanceStore
+from chatx.index.store import VectorStore
 from chatx.index.walker import Entry, walk, walk_paths
 from chatx.ingest import Extracted, extract
 from chatx.models import Chunk, IndexSummary, Problem
@@ -44,13 +45,53 @@ def state_dir(workspace: Path) -> Path:
     return workspace / STATE_DIR
 
 
-def open_store(workspace: Path, settings: Settings) -> LanceStore:
-    """The LanceDB store of a workspace."""
+def open_store(workspace: Path, settings: Settings) -> VectorStore:
+    """The store of a workspace's index: LanceDB in its state folder, or its part of a shared
+    PostgreSQL database (`vectorStore`, ADR 0017)."""
+    index = settings.index
+    if index.vector_store == "pgvector":
+        from chatx.index.pgvector import PgDatabase, PgStore
+
+        return PgStore(
+            PgDatabase.of(index.pg_url),
+            workspace_name(workspace, settings),
+            ann_threshold=index.ann_threshold,
+            question_vector_weight=index.question_vector_weight,
+        )
     return LanceStore(
         state_dir(workspace) / "lancedb",
-        ann_threshold=settings.index.ann_threshold,
-        question_vector_weight=settings.index.question_vector_weight,
+        ann_threshold=index.ann_threshold,
+        question_vector_weight=index.question_vector_weight,
     )
+
+
+def open_catalog(workspace: Path, settings: Settings) -> IndexCatalog:
+    """The catalog beside the workspace's store."""
+    if settings.index.vector_store == "pgvector":
+        from chatx.index.pgvector import PgCatalog, PgDatabase
+
+        return PgCatalog(PgDatabase.of(settings.index.pg_url), workspace_name(workspace, settings))
+    return Catalog(state_dir(workspace) / CATALOG)
+
+
+def workspace_name(workspace: Path, settings: Settings) -> str:
+    """The workspace's name in a shared database (`pgWorkspace`, else its folder's name)."""
+    return settings.index.pg_workspace or workspace.resolve().name
+
+
+@contextmanager
+def index_lock(workspace: Path, settings: Settings) -> Iterator[None]:
+    """One index run per workspace at a time: a lock file here, and with pgvector the
+    workspace's advisory lock too, which holds across machines."""
+    with writer_lock(state_dir(workspace)):
+        if settings.index.vector_store != "pgvector":
+            yield
+            return
+        from chatx.index.pgvector import PgDatabase, workspace_lock
+
+        database = PgDatabase.of(settings.index.pg_url)
+        with workspace_lock(database, workspace_name(workspace, settings)):
+            yield
 
 
 @contextmanager
@@ -136,19 +177,19 @@ class Indexer:
         """Index what changed since the last run and return the summary."""
         started = time.perf_counter()
         root = self.workspace.resolve()
-        with writer_lock(state_dir(root)):
+        with index_lock(root, self.settings):
             return self._locked_run(root, started)
 
     def maintain(self) -> None:
         """Compact the store and fold new rows into its indices."""
         root = self.workspace.resolve()
-        with writer_lock(state_dir(root)):
+        with index_lock(root, self.settings):
             store = open_store(root, self.settings)
             if store.exists():
                 store.finalize()
 
     def _locked_run(self, root: Path, started: float) -> IndexSummary:
-        catalog = Catalog(state_dir(root) / CATALOG)
+        catalog = open_catalog(root, self.settings)
         store = open_store(root, self.settings)
         spec = EmbedderSpec(self.settings.index.embedder)
         pipeline = pipeline_id(self.settings)
@@ -178,7 +219,9 @@ class Indexer:
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
-    def _run(self, root: Path, catalog: Catalog, store: LanceStore, summary: IndexSummary) -> None:
+    def _run(
+        self, root: Path, catalog: IndexCatalog, store: VectorStore, summary: IndexSummary
+    ) -> None:
         known = catalog.all()
         todo, skipped, dropped = self._plan(root, known, summary)
         if dropped:
@@ -339,7 +382,7 @@ class Indexer:
         return _Parsed(entry, record)
 
     def _commit(
-        self, batch: list[_Parsed], catalog: Catalog, store: LanceStore, summary: IndexSummary
+        self, batch: list[_Parsed], catalog: IndexCatalog, store: VectorStore, summary: IndexSummary
     ) -> bool:
         if not batch:
             return False
@@ -355,7 +398,7 @@ class Indexer:
         catalog.save([p.record for p in batch])
         return bool(replace)
 
-    def _store(self, replace: list[_Parsed], store: LanceStore) -> None:
+    def _store(self, replace: list[_Parsed], store: VectorStore) -> None:
         """Embed and store the files' chunks, a huge file in bounded slices; its catalog row
         changes only after the last one, so a run killed in between redoes the whole file."""
         if not replace:
@@ -370,7 +413,7 @@ class Indexer:
         self.changed_sources.update(sources)
 
     def _store_failed(
-        self, parsed: _Parsed, store: LanceStore, exc: Exception, summary: IndexSummary
+        self, parsed: _Parsed, store: VectorStore, exc: Exception, summary: IndexSummary
     ) -> None:
         """Record a file whose chunks could not be embedded or stored as failed, rows removed."""
         path = parsed.entry.path

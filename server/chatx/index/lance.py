@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -21,14 +21,13 @@ import numpy as np
 
 from chatx.config import DEFAULTS
 from chatx.index.rows import COLUMNS, ROWS_FILE, ChunkRows
-from chatx.index.store import SCHEMA, Filters, Hit, to_arrow
+from chatx.index.store import SCHEMA, Filters, Hit, chunk_of, fuse, glob_to_like, to_arrow
 from chatx.models import Chunk
 
 os.environ.setdefault("LANCE_LOG", "error")
 log = logging.getLogger(__name__)
 
 TABLE = "chunks"
-RRF_K = 60
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatx-search")
 # Scalar indices that make the metadata prefilters cheap.
 _SCALAR_INDICES = {
@@ -45,17 +44,6 @@ _COLUMNS = list(COLUMNS)
 def sql_str(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def glob_to_like(glob: str) -> str:
-    """Translate a path glob (`*`, `**`, `?`) into a SQL LIKE pattern."""
-    out = []
-    for ch in glob.replace("**", "*"):
-        if ch in "%_\\":
-            out.append("\\" + ch)
-        else:
-            out.append({"*": "%", "?": "_"}.get(ch, ch))
-    return "".join(out)
 
 
 def where_clause(filters: Filters) -> str | None:
@@ -269,6 +257,34 @@ class LanceStore:
                 self._dataset = self._dataset.checkout_version(latest)
         return self._dataset
 
+    def chunks(self, batch: int = 4096) -> Iterator[tuple[list[Chunk], np.ndarray]]:
+        """Every stored chunk with its vector, in batches (what `chatx migrate` copies)."""
+        dataset = self.dataset()
+        if dataset is None:
+            return
+        names = [f.name for f in SCHEMA if f.name in set(dataset.schema.names)]
+        for found in dataset.to_batches(columns=names, batch_size=batch):
+            records = found.to_pylist()
+            if records:
+                vectors = np.asarray([r["vector"] for r in records], dtype=np.float32)
+                yield [chunk_of(r) for r in records], vectors
+
+    def indexed(self) -> bool:
+        """Whether the workspace has an index to search."""
+        return self.dataset() is not None
+
+    def describe(self) -> str:
+        """What the status shows of this store."""
+        return f"lancedb ({self.db_dir})"
+
+    def vocabulary(self) -> list[tuple[str, str, int]]:
+        """`(term, kind, count)` over every stored chunk (`ChunkRows.vocabulary`)."""
+        return self.rows.vocabulary()
+
+    def participants(self) -> list[str]:
+        """Display names of every chat participant in the stored chunks."""
+        return self.rows.participants()
+
     def refresh(self) -> None:
         """Look for a newer version on the next read (after this process wrote one)."""
         self._checked_at = float("-inf")
@@ -397,22 +413,3 @@ def columns_of(dataset: Any) -> list[str]:
     the next index run rebuilds it)."""
     names = set(dataset.schema.names)
     return [column for column in _COLUMNS if column in names]
-
-
-def fuse(
-    ranked: dict[str, list[str]], k: int, weights: dict[str, float] | None = None
-) -> list[tuple[str, float, dict[str, int]]]:
-    """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first.
-
-    `weights` scales what a rank in one list adds (1 for a list not named): for a question,
-    the vector ranking counts `question_vector_weight` (ADR 0016).
-    """
-    scores: dict[str, float] = {}
-    ranks: dict[str, dict[str, int]] = {}
-    for name, ids in ranked.items():
-        weight = (weights or {}).get(name, 1.0)
-        for rank, chunk_id in enumerate(ids, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-            ranks.setdefault(chunk_id, {})[name] = rank
-    best = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:k]
-    return [(chunk_id, scores[chunk_id], ranks[chunk_id]) for chunk_id in best]

@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from chatx.index.store import Filters, Hit
+from chatx.index.store import RRF_K, Filters, Hit
 
 CANDIDATES = 30  # fused hits re-ranked; more only add far-down windows
-RRF_K = 60  # as the store's fusion, so that the lists added here weigh alike
 TURN_WEIGHT = 0.5  # the best-turn ranking against the store's words ranking (1.0)
 PERIOD_WEIGHT = 1.0  # the ranking of hits inside a date the question pins
 OTHER_SPEAKER = 0.5  # a turn by someone other than the question's subject counts this much

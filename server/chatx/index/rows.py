@@ -115,7 +115,7 @@ class ChunkRows:
             )
             for c in chunks
         ]
-        counts = _term_counts((c.meta.source, c.text, c.meta.participants) for c in chunks)
+        counts = term_counts((c.meta.source, c.text, c.meta.participants) for c in chunks)
         with self._lock, self._conn() as db:
             _drop_terms(db, sources)
             db.executemany("DELETE FROM rows WHERE source = ?", [(s,) for s in sources])
@@ -128,7 +128,7 @@ class ChunkRows:
             tuple(json.dumps(r[c] or []) if c in _LISTS else r.get(c) for c in COLUMNS)
             for r in records
         ]
-        counts = _term_counts((r["source"], r["text"], r["participants"] or []) for r in records)
+        counts = term_counts((r["source"], r["text"], r["participants"] or []) for r in records)
         with self._lock, self._conn() as db:
             db.executemany(_INSERT, values)
             _add_terms(db, counts)
@@ -216,7 +216,7 @@ class ChunkRows:
             return self._conn().execute("SELECT term, kind, n FROM terms").fetchall()
 
 
-def _term_counts(rows: Iterable[tuple[str, str, list[str]]]) -> TermCounts:
+def term_counts(rows: Iterable[tuple[str, str, list[str]]]) -> TermCounts:
     """Per source, the tokens of its texts and the names of its participants, counted."""
     counts: TermCounts = {}
     for source, text, participants in rows:

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from chatx import CATALOG, locator
+from chatx import locator
 from chatx.config import Settings
-from chatx.index.catalog import Catalog
 from chatx.index.embedder import Embedder, EmbedderSpec, create_embedder
-from chatx.index.indexer import open_store, state_dir
-from chatx.index.lance import LanceStore
+from chatx.index.indexer import open_catalog, open_store
 from chatx.index.questions import answer_hits
-from chatx.index.store import Filters, Hit
+from chatx.index.store import Filters, Hit, VectorStore
 from chatx.models import QueryCitation, QueryResult
 from chatx.problems import ChatxError, ProblemCode
 
@@ -49,9 +47,9 @@ class SearchService:
     workspace: Path
     settings: Settings
     embedder: Embedder | None = None
-    _store: LanceStore | None = None
+    _store: VectorStore | None = None
 
-    def store(self) -> LanceStore:
+    def store(self) -> VectorStore:
         """The workspace's store (opened once)."""
         if self._store is None:
             self._store = open_store(self.workspace.resolve(), self.settings)
@@ -59,7 +57,7 @@ class SearchService:
 
     def _check_embedder(self) -> None:
         """Refuse to mix vector spaces: the index must have been built by this embedder."""
-        catalog = Catalog(state_dir(self.workspace.resolve()) / CATALOG)
+        catalog = open_catalog(self.workspace.resolve(), self.settings)
         try:
             built_with = catalog.get_meta("embedder")
         finally:
@@ -99,7 +97,7 @@ class SearchService:
         if not query.strip():
             raise ChatxError.of(ProblemCode.INVALID_INPUT, "the query is empty")
         store = self.store()
-        if store.dataset() is None:
+        if not store.indexed():
             raise ChatxError.of(
                 ProblemCode.NOT_INDEXED,
                 f"no index in {self.workspace}; run `chatx index` first",

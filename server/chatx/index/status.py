@@ -7,8 +7,7 @@ from pathlib import Path
 
 from chatx import CATALOG
 from chatx.config import Settings
-from chatx.index.catalog import Catalog
-from chatx.index.indexer import state_dir
+from chatx.index.indexer import open_catalog, open_store, state_dir
 from chatx.index.rows import ROWS_FILE, ChunkRows
 from chatx.index.walker import walk
 from chatx.models import FileStatus, IndexLimits, StatusReport, StatusTotals
@@ -18,8 +17,10 @@ from chatx.problems import ProblemCode, make_problem
 def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
     """Status of each file; files the index has not seen yet are `stale` with NOT_INDEXED."""
     root = workspace.resolve()
-    catalog_path = state_dir(root) / CATALOG
-    catalog = Catalog(catalog_path) if catalog_path.exists() else None
+    shared = settings.index.vector_store == "pgvector"
+    catalog = (
+        open_catalog(root, settings) if shared or (state_dir(root) / CATALOG).exists() else None
+    )
     known = catalog.all() if catalog else {}
     embedder = catalog.get_meta("embedder") if catalog else None
     if catalog:
@@ -67,13 +68,20 @@ def workspace_status(workspace: Path, settings: Settings) -> StatusReport:
         max_file_mb=settings.index.max_file_mb, max_file_chunks=settings.index.max_file_chunks
     )
     return StatusReport(
-        workspace=str(root), files=files, totals=_totals(files), embedder=embedder, limits=limits
+        workspace=str(root),
+        files=files,
+        totals=_totals(files),
+        embedder=embedder,
+        limits=limits,
+        store=open_store(root, settings).describe(),
     )
 
 
-def workspace_participants(workspace: Path) -> list[str]:
+def workspace_participants(workspace: Path, settings: Settings | None = None) -> list[str]:
     """Display names of the chat participants in a workspace's index (none before the first
-    index run)."""
+    index run); `settings` say where the index is (LanceDB's row mirror when not given)."""
+    if settings is not None and settings.index.vector_store == "pgvector":
+        return open_store(workspace.resolve(), settings).participants()
     rows = ChunkRows(state_dir(workspace) / ROWS_FILE)
     try:
         return rows.participants()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
 from chatx import locator
-from chatx.models import Chunk
+from chatx.models import Chunk, ChunkMeta
 
 DIM = 384
+RRF_K = 60  # reciprocal rank fusion's constant, for every list fused
 
 
 @dataclass(frozen=True)
@@ -91,26 +93,76 @@ class Found:
 
 
 class VectorStore(Protocol):
-    """Where chunks and their vectors live; LanceDB first, other backends later."""
+    """Where a workspace's chunks and their vectors live: LanceDB (`lance.LanceStore`) or a
+    shared PostgreSQL database (`pgvector.PgStore`). The indexer, search and the daemon see
+    only this."""
+
+    def exists(self) -> bool:
+        """True once something was written."""
+        ...
+
+    def indexed(self) -> bool:
+        """Whether there is an index to search."""
+        ...
+
+    def describe(self) -> str:
+        """Which store this is and where, as the status shows it."""
+        ...
 
     def replace_sources(self, sources: list[str], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Replace every row of `sources` with these chunks (atomically per call)."""
+        """Replace every row of `sources` with these chunks."""
         ...
 
     def delete_sources(self, sources: list[str]) -> None:
         """Remove every row of `sources`."""
         ...
 
+    def reset(self) -> None:
+        """Drop every row (the embedding model or the chunking changed)."""
+        ...
+
+    def repair(self, compact: bool = True) -> list[str]:
+        """Put right what a killed run left; what was done."""
+        ...
+
     def finalize(self) -> None:
         """Build or refresh indices after a batch of writes."""
+        ...
+
+    def has_fts(self) -> bool:
+        """Whether the full-text index exists."""
+        ...
+
+    def refresh(self) -> None:
+        """See other writers' commits on the next read."""
         ...
 
     def count(self) -> int:
         """Number of chunks stored."""
         ...
 
-    def search(self, query: str, vector: np.ndarray | None, k: int, filters: Filters) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        vector: np.ndarray | Callable[[], np.ndarray] | None,
+        k: int,
+        filters: Filters,
+        depth: int | None = None,
+        question: bool = False,
+    ) -> list[Hit]:
         """Hybrid search: vector and full-text ranks fused by reciprocal rank."""
+        ...
+
+    def vocabulary(self) -> list[tuple[str, str, int]]:
+        """`(term, kind, count)` over every stored chunk."""
+        ...
+
+    def participants(self) -> list[str]:
+        """Display names of every chat participant stored."""
+        ...
+
+    def chunks(self, batch: int = 4096) -> Iterator[tuple[list[Chunk], np.ndarray]]:
+        """Every stored chunk with its vector, in batches."""
         ...
 
 
@@ -172,3 +224,58 @@ def to_arrow(chunks: list[Chunk], vectors: np.ndarray) -> pa.Table:
         "vector": pa.FixedSizeListArray.from_arrays(flat, DIM),
     }
     return pa.table(columns, schema=SCHEMA)
+
+
+def chunk_of(row: dict[str, Any]) -> Chunk:
+    """A stored row (SCHEMA's columns; the vector, when there, is left out) as its Chunk."""
+    meta = ChunkMeta(
+        source=row["source"],
+        line_start=row["line_start"],
+        line_end=row["line_end"],
+        platform=row["platform"],
+        participants=list(row["participants"] or []),
+        date_start=row["date_start"],
+        date_end=row["date_end"],
+        message_ids=list(row["msg_ids"] or []),
+        heading_path=list(row["heading_path"] or []),
+        anchor=row.get("anchor"),
+    )
+    return Chunk(
+        chunk_id=row["chunk_id"],
+        conv_id=row["conv_id"],
+        doc_id=row["doc_id"],
+        kind=row["kind"],
+        text=row["text"],
+        meta=meta,
+        content_hash=row["content_hash"],
+    )
+
+
+def glob_to_like(glob: str) -> str:
+    """Translate a path glob (`*`, `**`, `?`) into a SQL LIKE pattern."""
+    out = []
+    for ch in glob.replace("**", "*"):
+        if ch in "%_\\":
+            out.append("\\" + ch)
+        else:
+            out.append({"*": "%", "?": "_"}.get(ch, ch))
+    return "".join(out)
+
+
+def fuse(
+    ranked: dict[str, list[str]], k: int, weights: dict[str, float] | None = None
+) -> list[tuple[str, float, dict[str, int]]]:
+    """Reciprocal-rank fusion of ranked id lists: (id, score, rank per list), best first.
+
+    `weights` scales what a rank in one list adds (1 for a list not named): for a question,
+    the vector ranking counts `question_vector_weight` (ADR 0016).
+    """
+    scores: dict[str, float] = {}
+    ranks: dict[str, dict[str, int]] = {}
+    for name, ids in ranked.items():
+        weight = (weights or {}).get(name, 1.0)
+        for rank, chunk_id in enumerate(ids, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+            ranks.setdefault(chunk_id, {})[name] = rank
+    best = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))[:k]
+    return [(chunk_id, scores[chunk_id], ranks[chunk_id]) for chunk_id in best]

@@ -21,9 +21,8 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from chatx import CATALOG, STATE_DIR
 from chatx.config import Settings
-from chatx.index.catalog import Catalog
+from chatx.index.indexer import open_catalog
 from chatx.ingest import extract
 from chatx.memory.store import MemoryStore, alias_key, open_memory
 from chatx.models import Message
@@ -129,7 +128,7 @@ def derive(workspace: Path, settings: Settings, store: MemoryStore | None = None
     own = store is None
     memory = store or open_memory(workspace)
     try:
-        catalog = Catalog(workspace / STATE_DIR / CATALOG)
+        catalog = open_catalog(workspace, settings)
         try:
             records = catalog.all()
         finally:

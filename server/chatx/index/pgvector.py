@@ -1,0 +1,687 @@
+"""The index on PostgreSQL with pgvector: one database that a team's daemons share (ADR 0017).
+
+Every table holds many workspaces, keyed by the workspace's name (`pgWorkspace`, by default its
+folder's name), so daemons on several machines that give the same name read and write one
+index. Chunk rows carry their vector (HNSW, cosine) and a generated `tsvector` (GIN); a search
+runs the same two rankings as LanceDB under the same prefilters and fuses them alike
+(`store.fuse`). The catalog, the term counts and the metadata live beside the chunks. Writes
+come in one transaction per batch: the sources' rows go, the new ones are copied in (binary
+COPY) and upserted by their content-hash ids. An index run holds an advisory lock on its
+workspace, so two machines never write one workspace at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from chatx.config import DEFAULTS
+from chatx.index.catalog import FileRecord
+from chatx.index.rows import TermCounts, term_counts
+from chatx.index.store import DIM, Filters, Hit, chunk_of, fuse, glob_to_like, iso_utc
+from chatx.models import Chunk, Problem
+from chatx.problems import ChatxError, ProblemCode
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+INSTALL_HINT = "pip install 'chatx[pgvector]' (psycopg 3, psycopg-pool and pgvector)"
+_CHUNK_COLUMNS = (
+    "chunk_id",
+    "kind",
+    "source",
+    "conv_id",
+    "doc_id",
+    "text",
+    "line_start",
+    "line_end",
+    "platform",
+    "participants",
+    "participants_lc",
+    "date_start",
+    "date_end",
+    "msg_ids",
+    "heading_path",
+    "content_hash",
+    "anchor",
+    "vector",
+)
+_COPY_TYPES = (
+    ["text"] * 6 + ["int4", "int4", "text"] + ["text[]"] * 2 + ["text"] * 2 + ["text[]"] * 2
+) + ["text", "text", "vector"]
+_HIT_COLUMNS = (
+    "chunk_id, source, kind, text, line_start, line_end, msg_ids, date_start, date_end,"
+    " participants, anchor"
+)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS chatx_schema (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS chatx_chunks (
+    workspace text NOT NULL,
+    chunk_id text NOT NULL,
+    kind text NOT NULL,
+    source text NOT NULL,
+    conv_id text,
+    doc_id text,
+    text text NOT NULL,
+    line_start integer,
+    line_end integer,
+    platform text,
+    participants text[] NOT NULL DEFAULT '{{}}',
+    participants_lc text[] NOT NULL DEFAULT '{{}}',
+    date_start text,
+    date_end text,
+    msg_ids text[] NOT NULL DEFAULT '{{}}',
+    heading_path text[] NOT NULL DEFAULT '{{}}',
+    content_hash text,
+    anchor text,
+    vector vector({DIM}) NOT NULL,
+    tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+    PRIMARY KEY (workspace, chunk_id)
+);
+CREATE INDEX IF NOT EXISTS chatx_chunks_source ON chatx_chunks (workspace, source);
+CREATE INDEX IF NOT EXISTS chatx_chunks_tsv ON chatx_chunks USING gin (tsv);
+CREATE INDEX IF NOT EXISTS chatx_chunks_people ON chatx_chunks USING gin (participants_lc);
+CREATE INDEX IF NOT EXISTS chatx_chunks_start ON chatx_chunks (workspace, date_start);
+CREATE INDEX IF NOT EXISTS chatx_chunks_end ON chatx_chunks (workspace, date_end);
+CREATE TABLE IF NOT EXISTS chatx_files (
+    workspace text NOT NULL,
+    path text NOT NULL,
+    format text,
+    state text NOT NULL,
+    size bigint,
+    mtime_ns bigint,
+    seen_hash text,
+    indexed_hash text,
+    messages integer NOT NULL DEFAULT 0,
+    chunks integer NOT NULL DEFAULT 0,
+    problem text,
+    PRIMARY KEY (workspace, path)
+);
+CREATE TABLE IF NOT EXISTS chatx_meta (
+    workspace text NOT NULL, key text NOT NULL, value text NOT NULL,
+    PRIMARY KEY (workspace, key)
+);
+CREATE TABLE IF NOT EXISTS chatx_terms (
+    workspace text NOT NULL, source text NOT NULL, term text NOT NULL, kind text NOT NULL,
+    n integer NOT NULL,
+    PRIMARY KEY (workspace, source, term, kind)
+);
+CREATE TABLE IF NOT EXISTS chatx_versions (
+    workspace text PRIMARY KEY, version bigint NOT NULL
+);
+"""
+_FILE_COLUMNS = (
+    "format",
+    "state",
+    "size",
+    "mtime_ns",
+    "seen_hash",
+    "indexed_hash",
+    "messages",
+    "chunks",
+    "problem",
+)
+_HNSW = "chatx_chunks_vector"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_LOCK_SPACE = 0x43485458  # "CHTX": the first key of the workspace's advisory lock
+_databases: dict[str, PgDatabase] = {}
+_databases_lock = threading.Lock()
+
+
+def redacted(url: str) -> str:
+    """`host:port/dbname` of a PostgreSQL URL or conninfo: what a problem may show of it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "an unparsable PostgreSQL URL"
+    host = str(info.get("host") or "localhost")
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"{host}{port}/{info.get('dbname') or info.get('user') or 'postgres'}"
+
+
+def unavailable(url: str, detail: str) -> ChatxError:
+    """A BACKEND_UNAVAILABLE problem naming the server, never its password."""
+    return ChatxError.of(
+        ProblemCode.BACKEND_UNAVAILABLE, f"PostgreSQL at {redacted(url)}: {detail}", redacted(url)
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """libpq's message, first line, without anything that looks like a password."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"(?i)(password\s*=\s*)\S+", r"\1***", text)
+
+
+class PgDatabase:
+    """One PostgreSQL database: a small connection pool, the schema checked once."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._pool: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, url: str | None) -> PgDatabase:
+        """The process's handle on `url` (one pool per database)."""
+        if not url:
+            raise ChatxError.of(
+                ProblemCode.INVALID_INPUT,
+                "vectorStore is pgvector but pgUrl (CHATX_PG_URL) is not set",
+            )
+        with _databases_lock:
+            if url not in _databases:
+                _databases[url] = cls(url)
+            return _databases[url]
+
+    def pool(self) -> Any:
+        """The connection pool, opened (and the schema made or checked) on first use."""
+        with self._lock:
+            if self._pool is None:
+                self._prepare()
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=4,
+                    open=False,
+                    configure=_configure,
+                    kwargs={"connect_timeout": 5},
+                    name="chatx",
+                )
+                try:
+                    self._pool.open(wait=True, timeout=10)
+                except Exception as exc:
+                    self._pool = None
+                    raise unavailable(self.url, _reason(exc)) from exc
+            return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A pooled connection; its transaction commits when the block ends."""
+        with self.pool().connection() as conn:
+            yield conn
+
+    def connect(self) -> Any:
+        """A connection of its own (autocommit), outside the pool."""
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise unavailable(self.url, f"psycopg is not installed: {INSTALL_HINT}") from exc
+        try:
+            return psycopg.connect(self.url, connect_timeout=5, autocommit=True)
+        except psycopg.Error as exc:
+            raise unavailable(self.url, _reason(exc)) from exc
+
+    def _prepare(self) -> None:
+        """Connect once, make sure of the `vector` extension and the schema's version."""
+        import psycopg
+
+        with self.connect() as conn:
+            try:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            except psycopg.Error as exc:
+                raise unavailable(
+                    self.url,
+                    f"the `vector` extension cannot be created ({_reason(exc)}); install "
+                    "pgvector on the server (Debian: postgresql-<version>-pgvector) and run "
+                    "`CREATE EXTENSION vector` as a superuser",
+                ) from exc
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_SPACE,))
+                conn.execute(_SCHEMA)
+                row = conn.execute("SELECT version FROM chatx_schema").fetchone()
+                if row is None:
+                    conn.execute("INSERT INTO chatx_schema VALUES (%s)", (SCHEMA_VERSION,))
+                elif row[0] != SCHEMA_VERSION:
+                    raise unavailable(
+                        self.url,
+                        f"its ChatX tables are schema v{row[0]}, this ChatX reads v"
+                        f"{SCHEMA_VERSION}: run the matching ChatX, or `chatx migrate --to "
+                        "lancedb` with it and then `chatx migrate --to pgvector` with this one",
+                    )
+
+    def close(self) -> None:
+        """Close the pool (tests, and a process that is done)."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+
+def _configure(conn: Any) -> None:
+    """A new pooled connection: numpy arrays travel as `vector` values."""
+    from pgvector.psycopg import register_vector
+
+    register_vector(conn)
+    conn.commit()
+
+
+def close_all() -> None:
+    """Close every pool this process opened."""
+    with _databases_lock:
+        for database in _databases.values():
+            database.close()
+        _databases.clear()
+
+
+@contextmanager
+def workspace_lock(database: PgDatabase, workspace: str) -> Iterator[None]:
+    """Hold the workspace's advisory lock (one index run at a time, over every machine), on a
+    connection of its own: the lock ends with it, even if this process dies."""
+    with database.connect() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_LOCK_SPACE, workspace))
+        yield
+
+
+def where_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """The prefilter of `filters` as SQL conditions after the workspace's, with parameters."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters.kind:
+        parts.append("kind = %s")
+        params.append(filters.kind)
+    if filters.platform:
+        parts.append("platform = %s")
+        params.append(filters.platform)
+    if filters.participant:
+        parts.append("participants_lc @> ARRAY[%s]::text[]")
+        params.append(filters.participant.casefold())
+    if filters.since:
+        parts.append("date_end >= %s")
+        params.append(filters.since.isoformat())
+    if filters.until:
+        parts.append("date_start < %s")
+        params.append((filters.until + timedelta(days=1)).isoformat())
+    if filters.path_glob:
+        parts.append("source LIKE %s")
+        params.append(glob_to_like(filters.path_glob))
+    return "".join(f" AND {part}" for part in parts), params
+
+
+def text_query(query: str) -> str:
+    """The words of `query` for `websearch_to_tsquery`, any of them matching (as LanceDB's
+    full-text search ranks any of a query's words)."""
+    return " or ".join(_WORD.findall(query))
+
+
+class PgStore:
+    """One workspace's chunks in a shared PostgreSQL database (the `LanceStore` contract)."""
+
+    def __init__(
+        self,
+        database: PgDatabase,
+        workspace: str,
+        ann_threshold: int = DEFAULTS.index.ann_threshold,
+        question_vector_weight: float = DEFAULTS.index.question_vector_weight,
+    ) -> None:
+        self.database = database
+        self.workspace = workspace
+        self.ann_threshold = ann_threshold
+        self.question_vector_weight = question_vector_weight
+
+    def describe(self) -> str:
+        """What the status shows of this store."""
+        return f"pgvector ({redacted(self.database.url)}, workspace {self.workspace!r})"
+
+    # -- writes -------------------------------------------------------------
+    def exists(self) -> bool:
+        """True once this workspace has any row."""
+        return self.count() > 0
+
+    def replace_sources(self, sources: list[str], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Delete the sources' rows and add the new ones, in one transaction."""
+        counts = term_counts((c.meta.source, c.text, c.meta.participants) for c in chunks)
+        with self.database.connection() as conn:
+            self._drop(conn, sources)
+            if chunks:
+                self._copy(conn, chunks, vectors)
+            self._add_terms(conn, counts)
+            self._bump(conn)
+
+    def delete_sources(self, sources: list[str]) -> None:
+        """Remove every row of the given sources."""
+        if not sources:
+            return
+        with self.database.connection() as conn:
+            self._drop(conn, sources)
+            self._bump(conn)
+
+    def reset(self) -> None:
+        """Drop every row of this workspace (the embedding model or chunking changed)."""
+        with self.database.connection() as conn:
+            for table in ("chatx_chunks", "chatx_terms"):
+                conn.execute(f"DELETE FROM {table} WHERE workspace = %s", (self.workspace,))
+            self._bump(conn)
+
+    def repair(self, compact: bool = True) -> list[str]:
+        """Nothing to put right: every write is one transaction."""
+        return []
+
+    def finalize(self) -> None:
+        """Build the HNSW index once the database holds `ann_threshold` chunks."""
+        with self.database.connection() as conn:
+            present = conn.execute("SELECT to_regclass(%s)", (_HNSW,)).fetchone()[0]
+            if present is None:
+                rows = conn.execute("SELECT count(*) FROM chatx_chunks").fetchone()[0]
+                if rows >= self.ann_threshold:
+                    log.info("building the HNSW index over %d chunks", rows)
+                    conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS {_HNSW} ON chatx_chunks"
+                        " USING hnsw (vector vector_cosine_ops)"
+                    )
+            conn.execute("ANALYZE chatx_chunks")
+
+    def _drop(self, conn: Any, sources: list[str]) -> None:
+        if not sources:
+            return
+        key = (self.workspace, sources)
+        conn.execute("DELETE FROM chatx_chunks WHERE workspace = %s AND source = ANY(%s)", key)
+        conn.execute("DELETE FROM chatx_terms WHERE workspace = %s AND source = ANY(%s)", key)
+
+    def _copy(self, conn: Any, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Binary COPY into a scratch table, then an upsert by chunk id: a chunk written twice
+        (by two runs, or two machines) stays one row."""
+        columns = ", ".join(_CHUNK_COLUMNS)
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS chatx_incoming ON COMMIT DELETE ROWS"
+            f" AS SELECT {columns} FROM chatx_chunks WITH NO DATA"
+        )
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with conn.cursor() as cursor:
+            with cursor.copy(
+                f"COPY chatx_incoming ({columns}) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(_COPY_TYPES)
+                for chunk, vector in zip(chunks, vectors, strict=True):
+                    copy.write_row(_row(chunk, vector))
+            updates = ", ".join(f"{c} = excluded.{c}" for c in _CHUNK_COLUMNS[1:])
+            cursor.execute(
+                f"INSERT INTO chatx_chunks (workspace, {columns})"
+                f" SELECT %s, {columns} FROM chatx_incoming"
+                f" ON CONFLICT (workspace, chunk_id) DO UPDATE SET {updates}",
+                (self.workspace,),
+            )
+
+    def _add_terms(self, conn: Any, counts: TermCounts) -> None:
+        rows = [
+            (self.workspace, source, term, kind, n)
+            for source, found in counts.items()
+            for (term, kind), n in found.items()
+        ]
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO chatx_terms VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (workspace, source, term, kind) DO UPDATE"
+                " SET n = chatx_terms.n + excluded.n",
+                rows,
+            )
+
+    def _bump(self, conn: Any) -> None:
+        conn.execute(
+            "INSERT INTO chatx_versions VALUES (%s, 1) ON CONFLICT (workspace)"
+            " DO UPDATE SET version = chatx_versions.version + 1",
+            (self.workspace,),
+        )
+
+    # -- reads --------------------------------------------------------------
+    def indexed(self) -> bool:
+        """Whether this workspace has been indexed (it may hold no chunk yet)."""
+        return self.version() is not None
+
+    def version(self) -> int | None:
+        """This workspace's write counter: it grows with every commit from any machine."""
+        with self.database.connection() as conn:
+            row = conn.execute(
+                "SELECT version FROM chatx_versions WHERE workspace = %s", (self.workspace,)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def refresh(self) -> None:
+        """Nothing cached: every read sees the last commit."""
+
+    def has_fts(self) -> bool:
+        """The full-text index is part of the schema."""
+        return True
+
+    def count(self) -> int:
+        """Number of chunks stored for this workspace."""
+        with self.database.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM chatx_chunks WHERE workspace = %s", (self.workspace,)
+            ).fetchone()
+        return int(row[0])
+
+    def search(
+        self,
+        query: str,
+        vector: np.ndarray | Any | None,
+        k: int,
+        filters: Filters,
+        depth: int | None = None,
+        question: bool = False,
+    ) -> list[Hit]:
+        """Vector and full-text top-`depth` ids under the prefilter, fused by reciprocal rank
+        as LanceDB's are (`store.fuse`); then the top k rows."""
+        depth = depth or max(k * 4, 20)
+        where, params = where_sql(filters)
+        ranked: dict[str, list[str]] = {"vector": [], "fts": []}
+        similarity: dict[str, float] = {}
+        with self.database.connection() as conn:
+            if vector is not None:
+                q = vector() if callable(vector) else vector
+                q = np.asarray(q, dtype=np.float32)
+                conn.execute(f"SET LOCAL hnsw.ef_search = {max(depth * 2, 64)}")
+                found = conn.execute(
+                    "SELECT chunk_id, 1 - (vector <=> %s) FROM chatx_chunks"
+                    f" WHERE workspace = %s{where} ORDER BY vector <=> %s LIMIT %s",
+                    (q, self.workspace, *params, q, depth),
+                ).fetchall()
+                ranked["vector"] = [chunk_id for chunk_id, _ in found]
+                similarity = {chunk_id: float(sim) for chunk_id, sim in found}
+            words = text_query(query)
+            if words:
+                found = conn.execute(
+                    "SELECT chunk_id FROM chatx_chunks, websearch_to_tsquery('english', %s) q"
+                    f" WHERE workspace = %s AND tsv @@ q{where}"
+                    " ORDER BY ts_rank(tsv, q) DESC, chunk_id LIMIT %s",
+                    (words, self.workspace, *params, depth),
+                ).fetchall()
+                ranked["fts"] = [chunk_id for (chunk_id,) in found]
+            weights = {"vector": self.question_vector_weight} if question else None
+            fused = fuse(ranked, k, weights)
+            rows = self._rows(conn, [chunk_id for chunk_id, _, _ in fused])
+        hits = []
+        for chunk_id, score, ranks in fused:
+            row = rows.get(chunk_id)
+            if row is None:
+                continue
+            hits.append(_hit(row, score, ranks, similarity.get(chunk_id)))
+        return hits
+
+    def _rows(self, conn: Any, chunk_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        if not chunk_ids:
+            return {}
+        found = conn.execute(
+            f"SELECT {_HIT_COLUMNS} FROM chatx_chunks WHERE workspace = %s AND chunk_id = ANY(%s)",
+            (self.workspace, chunk_ids),
+        ).fetchall()
+        return {row[0]: row for row in found}
+
+    def vocabulary(self) -> list[tuple[str, str, int]]:
+        """`(term, kind, count)` over this workspace's chunks."""
+        with self.database.connection() as conn:
+            found = conn.execute(
+                "SELECT term, kind, sum(n)::int FROM chatx_terms WHERE workspace = %s"
+                " GROUP BY term, kind HAVING sum(n) > 0",
+                (self.workspace,),
+            ).fetchall()
+        return [(term, kind, n) for term, kind, n in found]
+
+    def participants(self) -> list[str]:
+        """Display names of every chat participant in this workspace's chunks."""
+        return sorted({term for term, kind, _ in self.vocabulary() if kind == "participant"})
+
+    def chunks(self, batch: int = 4096) -> Iterator[tuple[list[Chunk], np.ndarray]]:
+        """Every stored chunk with its vector, in batches (what `chatx migrate` copies)."""
+        columns = ", ".join(_CHUNK_COLUMNS)
+        with self.database.connection() as conn, conn.cursor(name="chatx_export") as cursor:
+            cursor.itersize = batch
+            cursor.execute(
+                f"SELECT {columns} FROM chatx_chunks WHERE workspace = %s"
+                " ORDER BY source, chunk_id",
+                (self.workspace,),
+            )
+            while rows := cursor.fetchmany(batch):
+                chunks = [chunk_of(dict(zip(_CHUNK_COLUMNS, row, strict=True))) for row in rows]
+                yield chunks, np.stack([_array(row[-1]) for row in rows])
+
+
+def _row(chunk: Chunk, vector: np.ndarray) -> tuple[Any, ...]:
+    meta = chunk.meta
+    return (
+        chunk.chunk_id,
+        chunk.kind,
+        meta.source,
+        chunk.conv_id,
+        chunk.doc_id,
+        chunk.text,
+        meta.line_start,
+        meta.line_end,
+        meta.platform,
+        list(meta.participants),
+        [p.casefold() for p in meta.participants],
+        iso_utc(meta.date_start),
+        iso_utc(meta.date_end),
+        list(meta.message_ids),
+        list(meta.heading_path),
+        chunk.content_hash,
+        meta.anchor,
+        vector,
+    )
+
+
+def _array(value: Any) -> np.ndarray:
+    """A stored vector as float32 (pgvector's `Vector` in binary results, an array in text)."""
+    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, np.float32)
+
+
+def _hit(row: tuple[Any, ...], score: float, ranks: dict[str, int], sim: float | None) -> Hit:
+    chunk_id, source, kind, text, start, end, msg_ids, date_start, date_end, people, anchor = row
+    return Hit(
+        chunk_id=chunk_id,
+        source=source,
+        kind=kind,
+        text=text,
+        line_start=start,
+        line_end=end,
+        msg_ids=list(msg_ids or []),
+        date_start=date_start,
+        date_end=date_end,
+        participants=list(people or []),
+        score=score,
+        ranks=ranks,
+        similarity=sim,
+        anchor=anchor,
+    )
+
+
+class PgCatalog:
+    """The catalog (`catalog.Catalog`'s contract) of one workspace in the shared database."""
+
+    def __init__(self, database: PgDatabase, workspace: str) -> None:
+        self.database = database
+        self.workspace = workspace
+
+    def close(self) -> None:
+        """Nothing to close: connections return to the pool."""
+
+    def get_meta(self, key: str) -> str | None:
+        """A metadata value (e.g. the embedder id)."""
+        with self.database.connection() as conn:
+            row = conn.execute(
+                "SELECT value FROM chatx_meta WHERE workspace = %s AND key = %s",
+                (self.workspace, key),
+            ).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        with self.database.connection() as conn:
+            conn.execute(
+                "INSERT INTO chatx_meta VALUES (%s, %s, %s)"
+                " ON CONFLICT (workspace, key) DO UPDATE SET value = excluded.value",
+                (self.workspace, key, value),
+            )
+
+    def all(self) -> dict[str, FileRecord]:
+        """Every file record, by path."""
+        with self.database.connection() as conn:
+            rows = conn.execute(
+                "SELECT path, format, state, size, mtime_ns, seen_hash, indexed_hash, messages,"
+                " chunks, problem FROM chatx_files WHERE workspace = %s",
+                (self.workspace,),
+            ).fetchall()
+        return {row[0]: _record(row) for row in rows}
+
+    def save(self, records: list[FileRecord]) -> None:
+        """Insert or replace records in one transaction."""
+        if not records:
+            return
+        values = [
+            (
+                self.workspace,
+                r.path,
+                r.format,
+                r.state,
+                r.size,
+                r.mtime_ns,
+                r.seen_hash,
+                r.indexed_hash,
+                r.messages,
+                r.chunks,
+                r.problem.model_dump_json() if r.problem else None,
+            )
+            for r in records
+        ]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _FILE_COLUMNS)
+        with self.database.connection() as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO chatx_files VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                f" ON CONFLICT (workspace, path) DO UPDATE SET {updates}",
+                values,
+            )
+
+    def remove(self, paths: list[str]) -> None:
+        """Forget files that are gone from the workspace."""
+        with self.database.connection() as conn:
+            conn.execute(
+                "DELETE FROM chatx_files WHERE workspace = %s AND path = ANY(%s)",
+                (self.workspace, paths),
+            )
+
+    def clear(self) -> None:
+        """Forget every file (the store was reset)."""
+        with self.database.connection() as conn:
+            conn.execute("DELETE FROM chatx_files WHERE workspace = %s", (self.workspace,))
+
+
+def _record(row: tuple[Any, ...]) -> FileRecord:
+    path, fmt, state, size, mtime_ns, seen, indexed, messages, chunks, problem = row
+    return FileRecord(
+        path, fmt, state, size, mtime_ns, seen, indexed, messages, chunks, _problem(problem)
+    )
+
+
+def _problem(raw: str | None) -> Problem | None:
+    return Problem.model_validate(json.loads(raw)) if raw else None

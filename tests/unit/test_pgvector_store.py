@@ -1,0 +1,141 @@
+"""The index on a real PostgreSQL with pgvector (pgserver): what LanceDB does not share.
+
+The search and indexing suites run on both stores (`store_settings`); here: two machines on
+one index, upserts, the advisory lock, and the problems a database can give.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatx.config import Settings
+from chatx.index import pgvector
+from chatx.index.indexer import Indexer, open_store
+from chatx.index.search import SearchService
+from chatx.index.status import workspace_status
+from chatx.problems import ChatxError
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg is a dev extra: make test")
+
+
+def database(pg_url: str, name: str, owner: str = "postgres") -> str:
+    """A fresh database on the test server, as a conninfo string."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+    return psycopg.conninfo.make_conninfo(pg_url, dbname=name)
+
+
+def shared(url: str, name: str = "team") -> Settings:
+    return Settings(vector_store="pgvector", pg_url=url, pg_workspace=name)
+
+
+def problem_of(url: str) -> ChatxError:
+    store = pgvector.PgStore(pgvector.PgDatabase.of(url), "w")
+    with pytest.raises(ChatxError) as caught:
+        store.count()
+    return caught.value
+
+
+def test_two_machines_share_one_index(
+    workspace: Path, tmp_path: Path, pg_url: str, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    url = database(pg_url, "two_machines")
+    laptop = tmp_path / "laptop" / "orders"
+    shutil.copytree(workspace, laptop)
+    first = Indexer(workspace, shared(url), embedder=embedder).run()
+    assert (first.files_indexed, first.chunks) == (4, 11)
+    # Another machine, the same repository at another path: its files are the ones indexed.
+    second = Indexer(laptop, shared(url), embedder=embedder).run()
+    assert (second.files_indexed, second.files_unchanged) == (0, 4)
+    found = SearchService(laptop, shared(url), embedder=embedder).query("roll back a deploy", 3)
+    assert found.citations[0].source == "docs/runbook.md"
+    assert open_store(laptop, shared(url)).count() == 11
+    status = workspace_status(laptop, shared(url))
+    assert status.totals.indexed == 4
+    assert status.store == f"pgvector ({pgvector.redacted(url)}, workspace 'team')"
+    # A workspace of another name in the same database sees none of it.
+    assert open_store(laptop, shared(url, "other")).count() == 0
+
+
+def test_the_advisory_lock_serialises_machines(
+    workspace: Path, tmp_path: Path, pg_url: str, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    url = database(pg_url, "two_writers")
+    other = tmp_path / "elsewhere" / "orders"
+    shutil.copytree(workspace, other)  # its own lock file: only the database can serialise them
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(
+                lambda root: Indexer(root, shared(url), embedder=embedder).run(), [workspace, other]
+            )
+        )
+    assert sorted(run.files_indexed for run in runs) == [0, 4]
+    assert open_store(workspace, shared(url)).count() == 11
+
+
+def test_a_chunk_written_twice_stays_one_row(workspace: Path, pg_url: str, embedder) -> None:  # type: ignore[no-untyped-def]
+    url = database(pg_url, "upserts")
+    Indexer(workspace, shared(url), embedder=embedder).run()
+    store = open_store(workspace, shared(url))
+    [(chunks, vectors)] = list(store.chunks())
+    store.replace_sources([], chunks, vectors)  # no delete first: an upsert by chunk id
+    assert store.count() == 11
+    [(again, stored)] = list(store.chunks())
+    assert [c.model_dump() for c in again] == [c.model_dump() for c in chunks]
+    assert np.allclose(stored, vectors, atol=1e-6)
+
+
+def test_an_unreachable_server_names_its_host_and_not_the_password() -> None:
+    error = problem_of("postgresql://team:s3cret-pw@127.0.0.1:9/chatx")
+    problem = error.problem
+    assert problem.code == "BACKEND_UNAVAILABLE"
+    assert problem.detail.startswith("PostgreSQL at 127.0.0.1:9/chatx: connection")
+    assert "s3cret-pw" not in problem.model_dump_json()
+
+
+def test_a_wrong_password_is_a_problem_without_it(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS careful")
+        conn.execute("CREATE ROLE careful LOGIN PASSWORD 'right-one'")
+        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
+        hba.write_text("local all careful scram-sha-256\n" + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+    url = psycopg.conninfo.make_conninfo(pg_url, user="careful", password="wrong-one")
+    problem = problem_of(url).problem
+    assert problem.code == "BACKEND_UNAVAILABLE"
+    assert 'password authentication failed for user "careful"' in problem.detail
+    assert "wrong-one" not in problem.model_dump_json()
+
+
+def test_a_missing_vector_extension_names_the_fix(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS plain")
+        conn.execute("CREATE ROLE plain LOGIN")
+    url = psycopg.conninfo.make_conninfo(database(pg_url, "no_vector", "plain"), user="plain")
+    detail = problem_of(url).problem.detail
+    assert "the `vector` extension cannot be created" in detail
+    assert "CREATE EXTENSION vector" in detail and "pgvector" in detail
+
+
+def test_a_schema_from_another_version_is_refused_with_a_migration_hint(pg_url: str) -> None:
+    url = database(pg_url, "old_schema")
+    assert pgvector.PgStore(pgvector.PgDatabase.of(url), "w").count() == 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE chatx_schema SET version = 0")
+    pgvector.close_all()
+    detail = problem_of(url).problem.detail
+    assert f"schema v0, this ChatX reads v{pgvector.SCHEMA_VERSION}" in detail
+    assert "chatx migrate" in detail
+
+
+def test_no_url_is_invalid_input(workspace: Path) -> None:
+    with pytest.raises(ChatxError) as caught:
+        open_store(workspace, Settings(vector_store="pgvector"))
+    assert caught.value.problem.code == "INVALID_INPUT"
+    assert "pgUrl (CHATX_PG_URL)" in caught.value.problem.detail
