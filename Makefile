@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 QUESTION ?= how do we roll back a failed deploy?
 
-.PHONY: run test test-fast vscode claude-code bench bench-scale lint schemas clean
+.PHONY: run test test-fast vscode claude-code bench bench-scale lint schemas clean pg pg-stop
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ vscode:
 # The Claude Code CLI (pinned in tests/agent/package.json) that tests/agent drive headless.
 claude-code:
 	cd tests/agent && npm ci --no-audit --no-fund --loglevel=error
+
+# A throwaway PostgreSQL 16 with pgvector (pgserver) in .pg/, on a Unix socket, for trying
+# vectorStore = "pgvector" (ADR 0017); it prints the URL to give as CHATX_PG_URL. The tests
+# start their own.
+pg: $(DEVSTAMP)
+	@$(PY) -c "import pgserver; print(pgserver.get_server('$(CURDIR)/.pg', cleanup_mode=None).get_uri())"
+
+pg-stop: $(DEVSTAMP)
+	@$(PY) -c "import pgserver; pgserver.get_server('$(CURDIR)/.pg', cleanup_mode='stop').cleanup()"
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check server tests bench

@@ -15,7 +15,7 @@ import pytest
 
 from chatx.config import Settings
 from chatx.index import pgvector
-from chatx.index.indexer import Indexer, open_store
+from chatx.index.indexer import Indexer, open_catalog, open_store
 from chatx.index.search import SearchService
 from chatx.index.status import workspace_status
 from chatx.problems import ChatxError
@@ -139,3 +139,79 @@ def test_no_url_is_invalid_input(workspace: Path) -> None:
         open_store(workspace, Settings(vector_store="pgvector"))
     assert caught.value.problem.code == "INVALID_INPUT"
     assert "pgUrl (CHATX_PG_URL)" in caught.value.problem.detail
+
+
+async def test_a_daemon_sees_another_machines_run(
+    workspace: Path, tmp_path: Path, pg_url: str, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from chatx.daemon.service import Daemon
+
+    url = database(pg_url, "follow")
+    laptop = tmp_path / "laptop" / "orders"
+    laptop.mkdir(parents=True)
+    daemon = Daemon([laptop], shared(url))
+    await daemon.load_vocabulary()
+    assert daemon.vocab.participants() == []
+    follower = asyncio.create_task(daemon.follow_shared(interval=0.05))
+    await asyncio.sleep(0.2)  # it has read the counter once
+    indexer = Indexer(workspace, shared(url), embedder=embedder)  # the other machine
+    await asyncio.to_thread(indexer.run)
+    for _ in range(100):
+        if daemon.vocab.participants():
+            break
+        await asyncio.sleep(0.05)
+    assert "Priya" in daemon.vocab.participants()
+    await daemon.shutdown()
+    await follower
+
+
+def test_migrate_there_and_back_without_embedding(workspace: Path, pg_url: str, embedder) -> None:  # type: ignore[no-untyped-def]
+    from chatx.index.migrate import migrate, with_store
+
+    url = database(pg_url, "migrate")
+    lance = Settings(pg_url=url, pg_workspace="orders")
+    Indexer(workspace, lance, embedder=embedder).run()
+    before = SearchService(workspace, lance, embedder=embedder).query("roll back a deploy", 5)
+    [(chunks, vectors)] = list(open_store(workspace, lance).chunks())
+
+    records = open_catalog(workspace, lance).all()
+    done = migrate(workspace, lance, "pgvector")
+    assert (done.chunks, done.files) == (11, len(records))
+    assert open_catalog(workspace, with_store(lance, "pgvector")).all() == records
+    pg = with_store(lance, "pgvector")
+    after = SearchService(workspace, pg, embedder=embedder).query("roll back a deploy", 5)
+    assert [(c.source, c.line_start, c.line_end) for c in after.citations] == [
+        (c.source, c.line_start, c.line_end) for c in before.citations
+    ]
+    unchanged = Indexer(workspace, pg, embedder=embedder).run()  # the catalog came along
+    assert (unchanged.files_indexed, unchanged.files_unchanged) == (0, 4)
+
+    shutil.rmtree(workspace / ".claude-context")
+    assert migrate(workspace, pg, "lancedb").chunks == 11
+    [(back, stored)] = list(open_store(workspace, lance).chunks())
+    order = {c.chunk_id: i for i, c in enumerate(back)}
+    assert sorted(order) == sorted(c.chunk_id for c in chunks)
+    again = np.stack([stored[order[c.chunk_id]] for c in chunks])
+    assert np.allclose(again, vectors, atol=1e-6)
+    with pytest.raises(ChatxError) as caught:
+        migrate(workspace, lance, "lancedb")
+    assert caught.value.problem.code == "INVALID_INPUT"
+
+
+def test_chatx_migrate_prints_what_it_copied(
+    workspace: Path, pg_url: str, embedder, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from chatx.cli.commands import main
+
+    url = database(pg_url, "migrate_cli")
+    Indexer(workspace, Settings(), embedder=embedder).run()
+    monkeypatch.setenv("CHATX_PG_URL", url)
+    monkeypatch.setenv("CHATX_PG_WORKSPACE", "cli")
+    assert main(["migrate", "--to", "pgvector", str(workspace)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("copied 11 chunks and ")
+    assert out[2] == f"  to   pgvector ({pgvector.redacted(url)}, workspace 'cli')"
+    assert main(["migrate", "--to", "lancedb", str(workspace)]) == 2
+    assert "already in lancedb" in capsys.readouterr().err

@@ -328,6 +328,7 @@ def serve(workspace: Path, settings: Settings) -> int:
         folder = daemon.folders[0]
         daemon.spawn(load_models(daemon), "load models")
         daemon.spawn(serve_folder(daemon, folder), "socket")
+        daemon.spawn(daemon.follow_shared(), "follow shared index")
         if settings.editor.watch and folder.store().indexed():
             daemon.spawn(daemon.watch(), "watch")  # an agent never indexes a folder unasked
         try:

@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--path", dest="path_glob", help="only sources matching this glob")
     query.add_argument("--json", action="store_true")
 
+    migrate = sub.add_parser(
+        "migrate", help="copy the index to another store with its vectors (no re-embedding)"
+    )
+    migrate.add_argument("--to", required=True, choices=["lancedb", "pgvector"])
+    migrate.add_argument("path", nargs="?", default=".", type=Path)
+
     status = sub.add_parser("status", help="what was indexed, skipped or failed")
     status.add_argument("--workspace", type=Path, default=Path("."))
     status.add_argument("--json", action="store_true")
@@ -206,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "index": _index,
+        "migrate": _migrate,
         "query": _query,
         "status": _status,
         "extract": _extract,
@@ -340,6 +347,19 @@ def _index(args: argparse.Namespace) -> int:
         _emit(summary)
     else:
         print_index_summary(summary)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from chatx.config import load_settings
+    from chatx.index.migrate import migrate
+
+    workspace = _workspace(args.path)
+    done = migrate(workspace, load_settings(workspace), args.to)
+    print(f"copied {done.chunks} chunks and {done.files} catalog entries")
+    print(f"  from {done.source}")
+    print(f"  to   {done.target}")
+    print(f'set vectorStore = "{args.to}" (CHATX_VECTOR_STORE) to use it')
     return 0
 
 

@@ -98,6 +98,8 @@ def print_status(report: StatusReport) -> None:
             f"{report.limits.max_file_chunks} chunks",
             markup=False,
         )
+    if report.store:
+        out.print(f"store: {report.store}", markup=False)
 
 
 def print_redaction_report(report: RedactionReport) -> None:

@@ -9,6 +9,7 @@ runs of a folder are serialised; a change that arrives during a run triggers one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import threading
@@ -41,6 +42,7 @@ MAINTAIN_AFTER_S = 30.0
 # Rows written by live updates before a quiet folder is compacted and re-indexed: below this,
 # searching the unindexed rows costs less than an `optimize()` of a large table.
 MAINTAIN_ROWS = 2000
+SHARED_POLL_S = 1.0  # how soon another machine's writes to a shared index reach the caches
 IGNORE_FILES = {".gitignore", ".chatxignore"}
 
 
@@ -208,6 +210,24 @@ class Daemon:
             pipeline_id(old) != pipeline_id(settings)
             or old.index.max_file_mb != settings.index.max_file_mb
         )
+
+    async def follow_shared(self, interval: float = SHARED_POLL_S) -> None:
+        """Reload the vocabulary when another machine writes a folder's shared index (a
+        pgvector store): its version counter is read every `interval` seconds (ADR 0017)."""
+        shared = [f for f in self.folders if self.settings.index.vector_store == "pgvector"]
+        seen: dict[Path, int | None] = {}
+        while shared and not self._stop.is_set():
+            for folder in shared:
+                try:
+                    version = await asyncio.to_thread(folder.store().version)
+                except ChatxError as exc:
+                    log.warning("shared index of %s: %s", folder.root, exc.problem.detail)
+                    continue
+                if folder.root in seen and seen[folder.root] != version:
+                    await self.load_vocabulary()
+                seen[folder.root] = version
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval)
 
     async def shutdown(self) -> None:
         """Stop watching, cancel index runs, wait for background work to end."""

@@ -269,6 +269,11 @@ class LanceStore:
                 vectors = np.asarray([r["vector"] for r in records], dtype=np.float32)
                 yield [chunk_of(r) for r in records], vectors
 
+    def version(self) -> int | None:
+        """The table's version as this reader sees it (None before the first commit)."""
+        dataset = self.dataset()
+        return int(dataset.version) if dataset is not None else None
+
     def indexed(self) -> bool:
         """Whether the workspace has an index to search."""
         return self.dataset() is not None

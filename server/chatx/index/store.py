@@ -137,6 +137,10 @@ class VectorStore(Protocol):
         """See other writers' commits on the next read."""
         ...
 
+    def version(self) -> int | None:
+        """A number that changes with every commit (None before the first)."""
+        ...
+
     def count(self) -> int:
         """Number of chunks stored."""
         ...

@@ -65,6 +65,7 @@ async def on_initialized(ls: ChatxServer, params: types.InitializedParams) -> No
     )
     daemon.spawn(daemon.load_embedder(), "load embedder")
     daemon.spawn(daemon.load_vocabulary(), "load vocabulary")
+    daemon.spawn(daemon.follow_shared(), "follow shared index")
     daemon.spawn(daemon.load_names_lexicon(), "load names lexicon")
     for folder in daemon.folders:
         daemon.spawn(index_with_progress(ls, folder, optimize=False), f"index {folder.root}")
