@@ -74,9 +74,11 @@ bench: $(DEVSTAMP)
 	$(PY) bench/shield_eval.py
 	$(PY) bench/route_bench.py
 
-# The 1M-message iMessage database indexed end to end (about an hour on 2 cores)
+# The 1M-message iMessage database indexed end to end (about an hour on 2 cores), and 1M
+# chunks with cached vectors in LanceDB and in PostgreSQL with pgvector (ADR 0017)
 bench-scale: $(DEVSTAMP)
 	$(PY) bench/imessage_index_bench.py --messages 1000000
+	$(PY) bench/scale_bench.py --chunks 1000000
 
 schemas: $(STAMP)
 	$(PY) -m chatx.schemas schemas

@@ -39,12 +39,12 @@ def build(corpus: Path, root: Path) -> Path:
 
 
 def test_new_formats_are_indexed_with_their_platform_and_locators(
-    corpus: Path, tmp_path: Path, embedder
+    corpus: Path, tmp_path: Path, embedder, store_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     root = build(corpus, tmp_path / "ws")
-    summary = Indexer(root, Settings(), embedder=embedder).run()
+    summary = Indexer(root, store_settings, embedder=embedder).run()
     assert summary.files_failed == 0
-    status = {f.path: f for f in workspace_status(root, Settings()).files}
+    status = {f.path: f for f in workspace_status(root, store_settings).files}
     assert status["chats/chat.db"].format == "imessage"
     assert status["chats/chat.db"].state == "indexed"
     assert status["chats/WhatsApp Chat.zip"].format == "whatsapp"
@@ -55,7 +55,7 @@ def test_new_formats_are_indexed_with_their_platform_and_locators(
     assert status["docs/plan.pdf"].problem is not None
     assert "page 2" in status["docs/plan.pdf"].problem.detail
 
-    search = SearchService(root, Settings(), embedder=embedder)
+    search = SearchService(root, store_settings, embedder=embedder)
     pdf = search.search("migration to Postgres", 3, Filters(path_glob="docs/*"))[0]
     assert (pdf.source, pdf.anchor, pdf.line_start) == ("docs/plan.pdf", "#page", 3)
     chat_db = search.search("message", 5, Filters(platform="imessage"))

@@ -215,3 +215,47 @@ def test_chatx_migrate_prints_what_it_copied(
     assert out[2] == f"  to   pgvector ({pgvector.redacted(url)}, workspace 'cli')"
     assert main(["migrate", "--to", "lancedb", str(workspace)]) == 2
     assert "already in lancedb" in capsys.readouterr().err
+
+
+def test_word_counts_follow_every_write(workspace: Path, pg_url: str, embedder) -> None:  # type: ignore[no-untyped-def]
+    url = database(pg_url, "lexemes")
+    settings = shared(url, "counts")
+    Indexer(workspace, settings, embedder=embedder).run()
+    chat = workspace / "chats" / "team-orders.txt"
+    chat.write_text(chat.read_text() + "[05.04.25, 08:00:00] Priya: Rollback drill at 10?\n")
+    (workspace / "docs" / "architecture.rst").unlink()
+    Indexer(workspace, settings, embedder=embedder).run()
+    store = open_store(workspace, settings)
+    [(chunks, vectors)] = list(store.chunks())
+    store.replace_sources([], chunks[:3], vectors[:3])  # an upsert of rows already there
+    with psycopg.connect(url) as conn:
+        truth = dict(
+            conn.execute(
+                "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM chatx_chunks"
+                " WHERE workspace = ''counts''')"
+            ).fetchall()
+        )
+        kept = dict(
+            conn.execute(
+                "SELECT lexeme, ndoc FROM chatx_lexemes WHERE workspace = 'counts' AND ndoc > 0"
+            ).fetchall()
+        )
+    assert kept.pop("") == store.count() == len(chunks)
+    assert kept == truth
+
+
+def test_common_words_give_way_to_rare_ones(
+    workspace: Path, pg_url: str, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    url = database(pg_url, "budget")
+    Indexer(workspace, shared(url), embedder=embedder).run()
+    store = open_store(workspace, shared(url))
+    assert isinstance(store, pgvector.PgStore)
+    with store.database.connection() as conn:
+        everything = store._lexemes(conn, "the orders pizza")
+        monkeypatch.setattr(pgvector, "MATCH_BUDGET", 2)
+        rare = store._lexemes(conn, "the orders pizza")
+    assert everything == ["pizza", "order"]  # rarest first; "the" is a stop word
+    assert rare == ["pizza"]  # "order" is in more chunks than the budget leaves
+    top = store.search("the orders pizza", None, 3, pgvector.Filters())
+    assert [hit.source for hit in top] == ["chats/team-orders.txt"]

@@ -114,6 +114,10 @@ CREATE TABLE IF NOT EXISTS chatx_terms (
     n integer NOT NULL,
     PRIMARY KEY (workspace, source, term, kind)
 );
+CREATE TABLE IF NOT EXISTS chatx_lexemes (
+    workspace text NOT NULL, lexeme text NOT NULL, ndoc bigint NOT NULL,
+    PRIMARY KEY (workspace, lexeme)
+);
 CREATE TABLE IF NOT EXISTS chatx_versions (
     workspace text PRIMARY KEY, version bigint NOT NULL
 );
@@ -130,7 +134,11 @@ _FILE_COLUMNS = (
     "problem",
 )
 _HNSW = "chatx_chunks_vector"
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Full-text matches ranked per query at most: the query's commonest words are left out until
+# the rest match about this many chunks (as BM25 all but ignores them), and a query of common
+# words alone ranks only the first this many it matches.
+MATCH_BUDGET = 5_000
+_TOTAL = ""  # the lexeme row that counts the workspace's chunks
 _LOCK_SPACE = 0x43485458  # "CHTX": the first key of the workspace's advisory lock
 _databases: dict[str, PgDatabase] = {}
 _databases_lock = threading.Lock()
@@ -309,12 +317,6 @@ def where_sql(filters: Filters) -> tuple[str, list[Any]]:
     return "".join(f" AND {part}" for part in parts), params
 
 
-def text_query(query: str) -> str:
-    """The words of `query` for `websearch_to_tsquery`, any of them matching (as LanceDB's
-    full-text search ranks any of a query's words)."""
-    return " or ".join(_WORD.findall(query))
-
-
 class PgStore:
     """One workspace's chunks in a shared PostgreSQL database (the `LanceStore` contract)."""
 
@@ -360,7 +362,7 @@ class PgStore:
     def reset(self) -> None:
         """Drop every row of this workspace (the embedding model or chunking changed)."""
         with self.database.connection() as conn:
-            for table in ("chatx_chunks", "chatx_terms"):
+            for table in ("chatx_chunks", "chatx_terms", "chatx_lexemes"):
                 conn.execute(f"DELETE FROM {table} WHERE workspace = %s", (self.workspace,))
             self._bump(conn)
 
@@ -386,6 +388,8 @@ class PgStore:
         if not sources:
             return
         key = (self.workspace, sources)
+        rows = "SELECT tsv FROM chatx_chunks WHERE workspace = {} AND source = ANY({})"
+        self._count_lexemes(conn, rows, [self.workspace, sources], -1)
         conn.execute("DELETE FROM chatx_chunks WHERE workspace = %s AND source = ANY(%s)", key)
         conn.execute("DELETE FROM chatx_terms WHERE workspace = %s AND source = ANY(%s)", key)
 
@@ -405,13 +409,50 @@ class PgStore:
                 copy.set_types(_COPY_TYPES)
                 for chunk, vector in zip(chunks, vectors, strict=True):
                     copy.write_row(_row(chunk, vector))
-            updates = ", ".join(f"{c} = excluded.{c}" for c in _CHUNK_COLUMNS[1:])
+            # An upsert by chunk id: the copies already stored give way (and their words'
+            # counts), then the batch goes in once per id.
+            again = (
+                "SELECT tsv FROM chatx_chunks WHERE workspace = {}"
+                " AND chunk_id IN (SELECT chunk_id FROM chatx_incoming)"
+            )
+            self._count_lexemes(conn, again, [self.workspace], -1)
             cursor.execute(
-                f"INSERT INTO chatx_chunks (workspace, {columns})"
-                f" SELECT %s, {columns} FROM chatx_incoming"
-                f" ON CONFLICT (workspace, chunk_id) DO UPDATE SET {updates}",
+                "DELETE FROM chatx_chunks c USING chatx_incoming i"
+                " WHERE c.workspace = %s AND c.chunk_id = i.chunk_id",
                 (self.workspace,),
             )
+            cursor.execute(
+                f"INSERT INTO chatx_chunks (workspace, {columns})"
+                f" SELECT DISTINCT ON (chunk_id) %s, {columns} FROM chatx_incoming",
+                (self.workspace,),
+            )
+            new = (
+                "SELECT to_tsvector('english', text) FROM"
+                " (SELECT DISTINCT ON (chunk_id) text FROM chatx_incoming) i"
+            )
+            self._count_lexemes(conn, new, [], 1)
+
+    def _count_lexemes(self, conn: Any, rows: str, values: list[Any], sign: int) -> None:
+        """Add (`sign` 1) or take away (-1) the document counts of the words of `rows` (a query
+        of one tsvector column, its `{}` filled with `values`), and their number (the total
+        row)."""
+        from psycopg import sql
+
+        query = sql.SQL(rows).format(*(sql.Literal(v) for v in values))
+        statement = sql.SQL(
+            "INSERT INTO chatx_lexemes"
+            " SELECT {w}, word, {sign} * ndoc FROM ts_stat({text})"
+            " UNION ALL SELECT {w}, {total}, {sign} * count(*) FROM ({query}) r"
+            " ON CONFLICT (workspace, lexeme) DO UPDATE"
+            " SET ndoc = chatx_lexemes.ndoc + excluded.ndoc"
+        ).format(
+            w=sql.Literal(self.workspace),
+            sign=sql.Literal(sign),
+            text=sql.Literal(query.as_string(conn)),
+            total=sql.Literal(_TOTAL),
+            query=query,
+        )
+        conn.execute(statement)
 
     def _add_terms(self, conn: Any, counts: TermCounts) -> None:
         rows = [
@@ -489,13 +530,13 @@ class PgStore:
                 ).fetchall()
                 ranked["vector"] = [chunk_id for chunk_id, _ in found]
                 similarity = {chunk_id: float(sim) for chunk_id, sim in found}
-            words = text_query(query)
-            if words:
+            if lexemes := self._lexemes(conn, query):
                 found = conn.execute(
-                    "SELECT chunk_id FROM chatx_chunks, websearch_to_tsquery('english', %s) q"
-                    f" WHERE workspace = %s AND tsv @@ q{where}"
+                    "SELECT chunk_id FROM (SELECT chunk_id, tsv, q FROM chatx_chunks,"
+                    " (SELECT string_agg(quote_literal(x), ' | ')::tsquery FROM unnest(%s::text[])"
+                    f" x) t(q) WHERE workspace = %s AND tsv @@ q{where} LIMIT %s) m"
                     " ORDER BY ts_rank(tsv, q) DESC, chunk_id LIMIT %s",
-                    (words, self.workspace, *params, depth),
+                    (lexemes, self.workspace, *params, MATCH_BUDGET, depth),
                 ).fetchall()
                 ranked["fts"] = [chunk_id for (chunk_id,) in found]
             weights = {"vector": self.question_vector_weight} if question else None
@@ -508,6 +549,25 @@ class PgStore:
                 continue
             hits.append(_hit(row, score, ranks, similarity.get(chunk_id)))
         return hits
+
+    def _lexemes(self, conn: Any, query: str) -> list[str]:
+        """The query's words (English stems) worth matching: rarest first, while together they
+        match at most `MATCH_BUDGET` chunks (always the rarest one). A word no chunk holds
+        matches nothing and is left out."""
+        found = conn.execute(
+            "SELECT l.word, x.ndoc FROM unnest(tsvector_to_array(to_tsvector('english', %s)))"
+            " l(word) JOIN chatx_lexemes x ON x.workspace = %s AND x.lexeme = l.word"
+            " WHERE x.ndoc > 0 ORDER BY x.ndoc, l.word",
+            (query, self.workspace),
+        ).fetchall()
+        kept: list[str] = []
+        matched = 0
+        for word, ndoc in found:
+            if kept and matched + ndoc > MATCH_BUDGET:
+                break
+            kept.append(word)
+            matched += ndoc
+        return kept
 
     def _rows(self, conn: Any, chunk_ids: list[str]) -> dict[str, tuple[Any, ...]]:
         if not chunk_ids:
