@@ -7,6 +7,7 @@ one index, upserts, the advisory lock, and the problems a database can give.
 from __future__ import annotations
 
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -107,6 +108,12 @@ def test_a_wrong_password_is_a_problem_without_it(pg_url: str) -> None:
         hba.write_text("local all careful scram-sha-256\n" + hba.read_text())
         conn.execute("SELECT pg_reload_conf()")
     url = psycopg.conninfo.make_conninfo(pg_url, user="careful", password="wrong-one")
+    for _ in range(100):  # the server reloads its rules when it gets to the signal
+        try:
+            psycopg.connect(url).close()
+        except psycopg.OperationalError:
+            break
+        time.sleep(0.05)
     problem = problem_of(url).problem
     assert problem.code == "BACKEND_UNAVAILABLE"
     assert 'password authentication failed for user "careful"' in problem.detail
@@ -121,6 +128,17 @@ def test_a_missing_vector_extension_names_the_fix(pg_url: str) -> None:
     detail = problem_of(url).problem.detail
     assert "the `vector` extension cannot be created" in detail
     assert "CREATE EXTENSION vector" in detail and "pgvector" in detail
+
+
+def test_a_role_that_may_not_create_tables_is_told_so(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS reader")
+        conn.execute("CREATE ROLE reader LOGIN")
+    url = psycopg.conninfo.make_conninfo(database(pg_url, "locked_down"), user="reader")
+    with psycopg.connect(url.replace("user=reader", "user=postgres"), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION vector")  # there already: only the tables are refused
+    detail = problem_of(url).problem.detail
+    assert "cannot make ChatX's tables (permission denied for schema public)" in detail
 
 
 def test_a_schema_from_another_version_is_refused_with_a_migration_hint(pg_url: str) -> None:

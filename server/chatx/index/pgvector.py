@@ -245,19 +245,26 @@ class PgDatabase:
                     "pgvector on the server (Debian: postgresql-<version>-pgvector) and run "
                     "`CREATE EXTENSION vector` as a superuser",
                 ) from exc
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_SPACE,))
-                conn.execute(_SCHEMA)
-                row = conn.execute("SELECT version FROM chatx_schema").fetchone()
-                if row is None:
-                    conn.execute("INSERT INTO chatx_schema VALUES (%s)", (SCHEMA_VERSION,))
-                elif row[0] != SCHEMA_VERSION:
-                    raise unavailable(
-                        self.url,
-                        f"its ChatX tables are schema v{row[0]}, this ChatX reads v"
-                        f"{SCHEMA_VERSION}: run the matching ChatX, or `chatx migrate --to "
-                        "lancedb` with it and then `chatx migrate --to pgvector` with this one",
-                    )
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_SPACE,))
+                    conn.execute(_SCHEMA)
+                    row = conn.execute("SELECT version FROM chatx_schema").fetchone()
+                    if row is None:
+                        conn.execute("INSERT INTO chatx_schema VALUES (%s)", (SCHEMA_VERSION,))
+            except psycopg.Error as exc:
+                raise unavailable(
+                    self.url,
+                    f"cannot make ChatX's tables ({_reason(exc)}); let a role that may create "
+                    "tables in the database's schema run ChatX once",
+                ) from exc
+        if row is not None and row[0] != SCHEMA_VERSION:
+            raise unavailable(
+                self.url,
+                f"its ChatX tables are schema v{row[0]}, this ChatX reads v{SCHEMA_VERSION}: "
+                "run the matching ChatX, or `chatx migrate --to lancedb` with it and then "
+                "`chatx migrate --to pgvector` with this one",
+            )
 
     def close(self) -> None:
         """Close the pool (tests, and a process that is done)."""
