@@ -277,3 +277,18 @@ def test_common_words_give_way_to_rare_ones(
     assert rare == ["pizza"]  # "order" is in more chunks than the budget leaves
     top = store.search("the orders pizza", None, 3, pgvector.Filters())
     assert [hit.source for hit in top] == ["chats/team-orders.txt"]
+
+
+def test_a_server_lost_midway_is_a_problem(tmp_path: Path) -> None:
+    import pgserver
+
+    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    url = server.get_uri()
+    store = pgvector.PgStore(pgvector.PgDatabase.of(url), "w")
+    assert store.count() == 0
+    server.cleanup()  # the server goes away under an open pool
+    with pytest.raises(ChatxError) as caught:
+        store.count()
+    assert caught.value.problem.code == "BACKEND_UNAVAILABLE"
+    assert caught.value.problem.detail.startswith(f"PostgreSQL at {pgvector.redacted(url)}: ")
+    pgvector.PgDatabase.of(url).close()

@@ -216,9 +216,15 @@ class PgDatabase:
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        """A pooled connection; its transaction commits when the block ends."""
-        with self.pool().connection() as conn:
-            yield conn
+        """A pooled connection; its transaction commits when the block ends. A server lost
+        on the way is BACKEND_UNAVAILABLE, like one never reached."""
+        import psycopg
+
+        try:
+            with self.pool().connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            raise unavailable(self.url, _reason(exc)) from exc
 
     def connect(self) -> Any:
         """A connection of its own (autocommit), outside the pool."""
