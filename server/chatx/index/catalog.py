@@ -42,6 +42,22 @@ class FileRecord:
     chunks: int = 0
     problem: Problem | None = None
 
+    def values(self) -> tuple[object, ...]:
+        """The record as a `files` row (the problem as JSON)."""
+        problem = self.problem.model_dump_json() if self.problem else None
+        return (
+            self.path,
+            self.format,
+            self.state,
+            self.size,
+            self.mtime_ns,
+            self.seen_hash,
+            self.indexed_hash,
+            self.messages,
+            self.chunks,
+            problem,
+        )
+
 
 class IndexCatalog(Protocol):
     """What the indexer keeps of each file: `Catalog` (SQLite, beside LanceDB) or
@@ -126,21 +142,7 @@ class Catalog:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        r.path,
-                        r.format,
-                        r.state,
-                        r.size,
-                        r.mtime_ns,
-                        r.seen_hash,
-                        r.indexed_hash,
-                        r.messages,
-                        r.chunks,
-                        r.problem.model_dump_json() if r.problem else None,
-                    )
-                    for r in records
-                ],
+                [record.values() for record in records],
             )
 
     def remove(self, paths: list[str]) -> None:

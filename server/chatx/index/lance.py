@@ -21,7 +21,16 @@ import numpy as np
 
 from chatx.config import DEFAULTS
 from chatx.index.rows import COLUMNS, ROWS_FILE, ChunkRows
-from chatx.index.store import SCHEMA, Filters, Hit, chunk_of, fuse, glob_to_like, to_arrow
+from chatx.index.store import (
+    SCHEMA,
+    Filters,
+    Hit,
+    chunk_of,
+    fuse,
+    glob_to_like,
+    hit_of,
+    to_arrow,
+)
 from chatx.models import Chunk
 
 os.environ.setdefault("LANCE_LOG", "error")
@@ -387,21 +396,7 @@ class LanceStore:
         if missing:
             rows.update((row["chunk_id"], row) for row in take_rows(dataset, missing).to_pylist())
         return [
-            Hit(
-                chunk_id=chunk_id,
-                source=row["source"],
-                kind=row["kind"],
-                text=row["text"],
-                line_start=row["line_start"],
-                line_end=row["line_end"],
-                msg_ids=list(row["msg_ids"] or []),
-                date_start=row["date_start"],
-                date_end=row["date_end"],
-                participants=list(row["participants"] or []),
-                score=score,
-                ranks=ranks,
-                anchor=row.get("anchor"),
-            )
+            hit_of(row, score, ranks)
             for chunk_id, score, ranks in ranked
             if (row := rows.get(chunk_id)) is not None
         ]

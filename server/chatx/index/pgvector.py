@@ -25,8 +25,8 @@ import numpy as np
 
 from chatx.config import DEFAULTS
 from chatx.index.catalog import FileRecord
-from chatx.index.rows import TermCounts, term_counts
-from chatx.index.store import DIM, Filters, Hit, chunk_of, fuse, glob_to_like, iso_utc
+from chatx.index.rows import COLUMNS, TermCounts, term_counts
+from chatx.index.store import DIM, Filters, Hit, chunk_of, fuse, glob_to_like, hit_of, iso_utc
 from chatx.models import Chunk, Problem
 from chatx.problems import ChatxError, ProblemCode
 
@@ -57,10 +57,7 @@ _CHUNK_COLUMNS = (
 _COPY_TYPES = (
     ["text"] * 6 + ["int4", "int4", "text"] + ["text[]"] * 2 + ["text"] * 2 + ["text[]"] * 2
 ) + ["text", "text", "vector"]
-_HIT_COLUMNS = (
-    "chunk_id, source, kind, text, line_start, line_end, msg_ids, date_start, date_end,"
-    " participants, anchor"
-)
+_HIT_COLUMNS = ", ".join(COLUMNS)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS chatx_schema (version integer NOT NULL);
 CREATE TABLE IF NOT EXISTS chatx_chunks (
@@ -560,7 +557,9 @@ class PgStore:
             row = rows.get(chunk_id)
             if row is None:
                 continue
-            hits.append(_hit(row, score, ranks, similarity.get(chunk_id)))
+            hit = hit_of(dict(zip(COLUMNS, row, strict=True)), score, ranks)
+            hit.similarity = similarity.get(chunk_id)
+            hits.append(hit)
         return hits
 
     def _lexemes(self, conn: Any, query: str) -> list[str]:
@@ -649,26 +648,6 @@ def _array(value: Any) -> np.ndarray:
     return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, np.float32)
 
 
-def _hit(row: tuple[Any, ...], score: float, ranks: dict[str, int], sim: float | None) -> Hit:
-    chunk_id, source, kind, text, start, end, msg_ids, date_start, date_end, people, anchor = row
-    return Hit(
-        chunk_id=chunk_id,
-        source=source,
-        kind=kind,
-        text=text,
-        line_start=start,
-        line_end=end,
-        msg_ids=list(msg_ids or []),
-        date_start=date_start,
-        date_end=date_end,
-        participants=list(people or []),
-        score=score,
-        ranks=ranks,
-        similarity=sim,
-        anchor=anchor,
-    )
-
-
 class PgCatalog:
     """The catalog (`catalog.Catalog`'s contract) of one workspace in the shared database."""
 
@@ -711,22 +690,7 @@ class PgCatalog:
         """Insert or replace records in one transaction."""
         if not records:
             return
-        values = [
-            (
-                self.workspace,
-                r.path,
-                r.format,
-                r.state,
-                r.size,
-                r.mtime_ns,
-                r.seen_hash,
-                r.indexed_hash,
-                r.messages,
-                r.chunks,
-                r.problem.model_dump_json() if r.problem else None,
-            )
-            for r in records
-        ]
+        values = [(self.workspace, *record.values()) for record in records]
         updates = ", ".join(f"{c} = excluded.{c}" for c in _FILE_COLUMNS)
         with self.database.connection() as conn, conn.cursor() as cursor:
             cursor.executemany(

@@ -230,6 +230,25 @@ def to_arrow(chunks: list[Chunk], vectors: np.ndarray) -> pa.Table:
     return pa.table(columns, schema=SCHEMA)
 
 
+def hit_of(row: dict[str, Any], score: float, ranks: dict[str, int]) -> Hit:
+    """A search winner from its display columns (`rows.COLUMNS`) and its fused score."""
+    return Hit(
+        chunk_id=row["chunk_id"],
+        source=row["source"],
+        kind=row["kind"],
+        text=row["text"],
+        line_start=row["line_start"],
+        line_end=row["line_end"],
+        msg_ids=list(row["msg_ids"] or []),
+        date_start=row["date_start"],
+        date_end=row["date_end"],
+        participants=list(row["participants"] or []),
+        score=score,
+        ranks=ranks,
+        anchor=row.get("anchor"),
+    )
+
+
 def chunk_of(row: dict[str, Any]) -> Chunk:
     """A stored row (SCHEMA's columns; the vector, when there, is left out) as its Chunk."""
     meta = ChunkMeta(
