@@ -9,6 +9,7 @@ in the environment, `chatx.shieldNames` in VS Code. The nested form (a `[shield]
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tomllib
@@ -23,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from chatx import STATE_DIR
 from chatx.actions import HEAVY_ACTIONS
 
 log = logging.getLogger(__name__)
@@ -439,15 +441,41 @@ def _file_settings(workspace: Path) -> dict[str, Any]:
     return {}
 
 
+STORE_CHOICE = "store.json"  # in the state folder: the store `chatx index --store` chose
+
+
+def recorded_store(workspace: Path) -> dict[str, Any]:
+    """The store chosen for this workspace by `chatx index --store` or `chatx migrate`, as a
+    flat setting; any setting written in a file, the editor or `CHATX_*` is laid over it."""
+    path = workspace / STATE_DIR / STORE_CHOICE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring %s: %s", path, exc)
+        return {}
+    return {"vectorStore": data["vectorStore"]} if isinstance(data, dict) and data else {}
+
+
+def record_store(workspace: Path, store: str) -> None:
+    """Remember `store` as this workspace's choice."""
+    path = workspace / STATE_DIR / STORE_CHOICE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"vectorStore": store}) + "\n", encoding="utf-8")
+
+
 def resolve_settings(
     workspace: Path | None, client: Mapping[str, Any] | None = None
 ) -> tuple[Settings, list[str]]:
-    """Settings from the workspace file, then the editor's options, then `CHATX_*` variables.
+    """Settings from the store the workspace chose (`recorded_store`), then its file, then the
+    editor's options, then `CHATX_*` variables.
 
     Returns the settings and a warning per unknown key or invalid value (which falls back to
     its default); nothing here raises on bad input.
     """
-    merged = _nest(_file_settings(workspace) if workspace is not None else {})
+    merged = _nest(recorded_store(workspace) if workspace is not None else {})
+    merged.update(_nest(_file_settings(workspace) if workspace is not None else {}))
     if client:
         section = client.get("chatx", client)
         merged.update(_nest(section if isinstance(section, Mapping) else {}))

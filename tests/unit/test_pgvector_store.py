@@ -6,6 +6,7 @@ one index, upserts, the advisory lock, and the problems a database can give.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatx.config import Settings
+from chatx.config import Settings, load_settings
 from chatx.index import pgvector
 from chatx.index.indexer import Indexer, open_catalog, open_store
 from chatx.index.search import SearchService
@@ -231,8 +232,28 @@ def test_chatx_migrate_prints_what_it_copied(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("copied 11 chunks and ")
     assert out[2] == f"  to   pgvector ({pgvector.redacted(url)}, workspace 'cli')"
-    assert main(["migrate", "--to", "lancedb", str(workspace)]) == 2
-    assert "already in lancedb" in capsys.readouterr().err
+    assert load_settings(workspace).index.vector_store == "pgvector"  # the workspace moved
+    assert main(["migrate", "--to", "pgvector", str(workspace)]) == 2
+    assert "already in pgvector" in capsys.readouterr().err
+
+
+def test_chatx_index_store_is_the_workspaces_choice_until_a_setting_says_otherwise(
+    workspace: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from chatx.cli.commands import main
+
+    url = database(pg_url, "index_flag")
+    monkeypatch.setenv("CHATX_PG_URL", url)
+    monkeypatch.setenv("CHATX_PG_WORKSPACE", "flag")
+    assert main(["index", "--store", "pgvector", "--json", str(workspace)]) == 0
+    assert json.loads(capsys.readouterr().out)["chunks"] == 11
+    assert load_settings(workspace).index.vector_store == "pgvector"
+    assert main(["status", "--json", "--workspace", str(workspace)]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["store"].startswith("pgvector (") and status["totals"]["indexed"] == 4
+    assert not (workspace / ".claude-context" / "lancedb").exists()
+    monkeypatch.setenv("CHATX_VECTOR_STORE", "lancedb")  # an explicit setting wins
+    assert load_settings(workspace).index.vector_store == "lancedb"
 
 
 def test_word_counts_follow_every_write(workspace: Path, pg_url: str, embedder) -> None:  # type: ignore[no-untyped-def]

@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="index a workspace (incremental)")
     index.add_argument("path", nargs="?", default=".", type=Path)
     index.add_argument("--json", action="store_true")
+    index.add_argument(
+        "--store",
+        choices=["lancedb", "pgvector"],
+        help="index into this store, and keep it as the workspace's choice (ADR 0017)",
+    )
 
     query = sub.add_parser("query", help="hybrid search with citations")
     query.add_argument("query")
@@ -336,6 +341,12 @@ def _index(args: argparse.Namespace) -> int:
 
     workspace = _workspace(args.path)
     settings = load_settings(workspace)
+    if args.store:
+        from chatx.config import record_store
+        from chatx.index.migrate import with_store
+
+        settings = with_store(settings, args.store)
+        record_store(workspace, args.store)
     with index_progress() as progress:
         indexer = Indexer(workspace, settings, progress=progress)
         summary = indexer.run()
@@ -351,15 +362,18 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from chatx.config import load_settings
+    from chatx.config import load_settings, record_store
     from chatx.index.migrate import migrate
 
     workspace = _workspace(args.path)
-    done = migrate(workspace, load_settings(workspace), args.to)
+    settings = load_settings(workspace)
+    done = migrate(workspace, settings, args.to)
+    record_store(workspace, args.to)
     print(f"copied {done.chunks} chunks and {done.files} catalog entries")
     print(f"  from {done.source}")
     print(f"  to   {done.target}")
-    print(f'set vectorStore = "{args.to}" (CHATX_VECTOR_STORE) to use it')
+    if load_settings(workspace).index.vector_store != args.to:
+        print(f"the workspace keeps {settings.index.vector_store}: vectorStore is set explicitly")
     return 0
 
 
