@@ -214,10 +214,11 @@ class Daemon:
     async def follow_shared(self, interval: float = SHARED_POLL_S) -> None:
         """Reload the vocabulary when another machine writes a folder's shared index (a
         pgvector store): its version counter is read every `interval` seconds (ADR 0017)."""
-        shared = [f for f in self.folders if self.settings.index.vector_store == "pgvector"]
+        if self.settings.index.vector_store != "pgvector":
+            return
         seen: dict[Path, int | None] = {}
-        while shared and not self._stop.is_set():
-            for folder in shared:
+        while not self._stop.is_set():
+            for folder in self.folders:
                 try:
                     version = await asyncio.to_thread(folder.store().version)
                 except ChatxError as exc:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatx.index.terms import MIN_TERM_CHARS, term_kind
+from chatx.index.terms import first_name, term_kind
 
 KIND_ORDER = {"participant": 0, "entity": 0, "identifier": 1, "term": 2}
 
@@ -61,8 +61,7 @@ class Vocabulary:
         for name, count in people.most_common():
             index[name.casefold()] = (name, "participant", count)
             names.setdefault(name.casefold(), name)
-            first = name.split()[0] if name.split() else name
-            if len(first) >= MIN_TERM_CHARS:
+            if first := first_name(name):
                 names.setdefault(first.casefold(), name)
                 if index.get(first.casefold(), ("", "", 0))[1] != "participant":
                     index[first.casefold()] = (first, "participant", count)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from chatx.models import Problem
 from chatx.wal import to_wal
@@ -27,6 +28,20 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+FILE_COLUMNS = (
+    "path",
+    "format",
+    "state",
+    "size",
+    "mtime_ns",
+    "seen_hash",
+    "indexed_hash",
+    "messages",
+    "chunks",
+    "problem",
+)
+
+
 @dataclass
 class FileRecord:
     """What the catalog knows of one file."""
@@ -41,6 +56,14 @@ class FileRecord:
     messages: int = 0
     chunks: int = 0
     problem: Problem | None = None
+
+    @classmethod
+    def of_row(cls, row: Sequence[Any]) -> FileRecord:
+        """A `files` row (FILE_COLUMNS, the problem as JSON) as its record."""
+        path, fmt, state, size, mtime_ns, seen, indexed, messages, chunks, problem = row
+        return cls(
+            path, fmt, state, size, mtime_ns, seen, indexed, messages, chunks, _problem(problem)
+        )
 
     def values(self) -> tuple[object, ...]:
         """The record as a `files` row (the problem as JSON)."""
@@ -117,25 +140,8 @@ class Catalog:
 
     def all(self) -> dict[str, FileRecord]:
         """Every file record, by path."""
-        rows = self._db.execute(
-            "SELECT path, format, state, size, mtime_ns, seen_hash, indexed_hash, messages,"
-            " chunks, problem FROM files"
-        ).fetchall()
-        return {
-            row[0]: FileRecord(
-                path=row[0],
-                format=row[1],
-                state=row[2],
-                size=row[3],
-                mtime_ns=row[4],
-                seen_hash=row[5],
-                indexed_hash=row[6],
-                messages=row[7],
-                chunks=row[8],
-                problem=_problem(row[9]),
-            )
-            for row in rows
-        }
+        rows = self._db.execute(f"SELECT {', '.join(FILE_COLUMNS)} FROM files").fetchall()
+        return {row[0]: FileRecord.of_row(row) for row in rows}
 
     def save(self, records: list[FileRecord]) -> None:
         """Insert or replace records in one transaction."""

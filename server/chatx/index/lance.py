@@ -26,8 +26,8 @@ from chatx.index.store import (
     Filters,
     Hit,
     chunk_of,
+    conditions,
     fuse,
-    glob_to_like,
     hit_of,
     to_arrow,
 )
@@ -57,20 +57,12 @@ def sql_str(value: str) -> str:
 
 def where_clause(filters: Filters) -> str | None:
     """The SQL prefilter for `filters`, or None when nothing is filtered."""
-    parts: list[str] = []
-    if filters.kind:
-        parts.append(f"kind = {sql_str(filters.kind)}")
-    if filters.platform:
-        parts.append(f"platform = {sql_str(filters.platform)}")
-    if filters.participant:
-        parts.append(f"array_has(participants_lc, {sql_str(filters.participant.casefold())})")
-    if filters.since:
-        parts.append(f"date_end >= {sql_str(filters.since.isoformat())}")
-    if filters.until:
-        nxt = filters.until + timedelta(days=1)
-        parts.append(f"date_start < {sql_str(nxt.isoformat())}")
-    if filters.path_glob:
-        parts.append(f"source LIKE {sql_str(glob_to_like(filters.path_glob))}")
+    parts = [
+        f"array_has({column}, {sql_str(value)})"
+        if op == "has"
+        else f"{column} {op} {sql_str(value)}"
+        for column, op, value in conditions(filters)
+    ]
     return " AND ".join(parts) or None
 
 

@@ -12,48 +12,37 @@ workspace, so two machines never write one workspace at once.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from chatx.config import DEFAULTS
-from chatx.index.catalog import FileRecord
+from chatx.index.catalog import FILE_COLUMNS, FileRecord
 from chatx.index.rows import COLUMNS, TermCounts, term_counts
-from chatx.index.store import DIM, Filters, Hit, chunk_of, fuse, glob_to_like, hit_of, iso_utc
-from chatx.models import Chunk, Problem
+from chatx.index.store import (
+    DIM,
+    SCHEMA,
+    Filters,
+    Hit,
+    chunk_of,
+    chunk_values,
+    conditions,
+    fuse,
+    hit_of,
+)
+from chatx.models import Chunk
 from chatx.problems import ChatxError, ProblemCode
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 INSTALL_HINT = "pip install 'chatx[pgvector]' (psycopg 3, psycopg-pool and pgvector)"
-_CHUNK_COLUMNS = (
-    "chunk_id",
-    "kind",
-    "source",
-    "conv_id",
-    "doc_id",
-    "text",
-    "line_start",
-    "line_end",
-    "platform",
-    "participants",
-    "participants_lc",
-    "date_start",
-    "date_end",
-    "msg_ids",
-    "heading_path",
-    "content_hash",
-    "anchor",
-    "vector",
-)
+_CHUNK_COLUMNS = tuple(SCHEMA.names)
 _COPY_TYPES = (
     ["text"] * 6 + ["int4", "int4", "text"] + ["text[]"] * 2 + ["text"] * 2 + ["text[]"] * 2
 ) + ["text", "text", "vector"]
@@ -119,17 +108,7 @@ CREATE TABLE IF NOT EXISTS chatx_versions (
     workspace text PRIMARY KEY, version bigint NOT NULL
 );
 """
-_FILE_COLUMNS = (
-    "format",
-    "state",
-    "size",
-    "mtime_ns",
-    "seen_hash",
-    "indexed_hash",
-    "messages",
-    "chunks",
-    "problem",
-)
+_FILE_COLUMNS = FILE_COLUMNS[1:]  # after the path
 _HNSW = "chatx_chunks_vector"
 # Full-text matches ranked per query at most: the query's commonest words are left out until
 # the rest match about this many chunks (as BM25 all but ignores them), and a query of common
@@ -304,27 +283,12 @@ def workspace_lock(database: PgDatabase, workspace: str) -> Iterator[None]:
 
 def where_sql(filters: Filters) -> tuple[str, list[Any]]:
     """The prefilter of `filters` as SQL conditions after the workspace's, with parameters."""
-    parts: list[str] = []
-    params: list[Any] = []
-    if filters.kind:
-        parts.append("kind = %s")
-        params.append(filters.kind)
-    if filters.platform:
-        parts.append("platform = %s")
-        params.append(filters.platform)
-    if filters.participant:
-        parts.append("participants_lc @> ARRAY[%s]::text[]")
-        params.append(filters.participant.casefold())
-    if filters.since:
-        parts.append("date_end >= %s")
-        params.append(filters.since.isoformat())
-    if filters.until:
-        parts.append("date_start < %s")
-        params.append((filters.until + timedelta(days=1)).isoformat())
-    if filters.path_glob:
-        parts.append("source LIKE %s")
-        params.append(glob_to_like(filters.path_glob))
-    return "".join(f" AND {part}" for part in parts), params
+    found = conditions(filters)
+    parts = [
+        f" AND {column} @> ARRAY[%s]::text[]" if op == "has" else f" AND {column} {op} %s"
+        for column, op, _ in found
+    ]
+    return "".join(parts), [value for _, _, value in found]
 
 
 class PgStore:
@@ -418,7 +382,7 @@ class PgStore:
             ) as copy:
                 copy.set_types(_COPY_TYPES)
                 for chunk, vector in zip(chunks, vectors, strict=True):
-                    copy.write_row(_row(chunk, vector))
+                    copy.write_row((*chunk_values(chunk), vector))
             # An upsert by chunk id: the copies already stored give way (and their words'
             # counts), then the batch goes in once per id.
             again = (
@@ -619,30 +583,6 @@ class PgStore:
                 yield chunks, np.stack([_array(row[-1]) for row in rows])
 
 
-def _row(chunk: Chunk, vector: np.ndarray) -> tuple[Any, ...]:
-    meta = chunk.meta
-    return (
-        chunk.chunk_id,
-        chunk.kind,
-        meta.source,
-        chunk.conv_id,
-        chunk.doc_id,
-        chunk.text,
-        meta.line_start,
-        meta.line_end,
-        meta.platform,
-        list(meta.participants),
-        [p.casefold() for p in meta.participants],
-        iso_utc(meta.date_start),
-        iso_utc(meta.date_end),
-        list(meta.message_ids),
-        list(meta.heading_path),
-        chunk.content_hash,
-        meta.anchor,
-        vector,
-    )
-
-
 def _array(value: Any) -> np.ndarray:
     """A stored vector as float32 (pgvector's `Vector` in binary results, an array in text)."""
     return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, np.float32)
@@ -680,11 +620,10 @@ class PgCatalog:
         """Every file record, by path."""
         with self.database.connection() as conn:
             rows = conn.execute(
-                "SELECT path, format, state, size, mtime_ns, seen_hash, indexed_hash, messages,"
-                " chunks, problem FROM chatx_files WHERE workspace = %s",
+                f"SELECT path, {', '.join(_FILE_COLUMNS)} FROM chatx_files WHERE workspace = %s",
                 (self.workspace,),
             ).fetchall()
-        return {row[0]: _record(row) for row in rows}
+        return {row[0]: FileRecord.of_row(row) for row in rows}
 
     def save(self, records: list[FileRecord]) -> None:
         """Insert or replace records in one transaction."""
@@ -711,14 +650,3 @@ class PgCatalog:
         """Forget every file (the store was reset)."""
         with self.database.connection() as conn:
             conn.execute("DELETE FROM chatx_files WHERE workspace = %s", (self.workspace,))
-
-
-def _record(row: tuple[Any, ...]) -> FileRecord:
-    path, fmt, state, size, mtime_ns, seen, indexed, messages, chunks, problem = row
-    return FileRecord(
-        path, fmt, state, size, mtime_ns, seen, indexed, messages, chunks, _problem(problem)
-    )
-
-
-def _problem(raw: str | None) -> Problem | None:
-    return Problem.model_validate(json.loads(raw)) if raw else None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from chatx.index.store import RRF_K, Filters, Hit
+from chatx.index.terms import first_name
 
 CANDIDATES = 30  # fused hits re-ranked; more only add far-down windows
 TURN_WEIGHT = 0.5  # the best-turn ranking against the store's words ranking (1.0)
@@ -159,9 +160,8 @@ def participant_names(hits: list[Hit]) -> dict[str, str]:
     for hit in hits:
         for person in hit.participants:
             names[person.casefold()] = person
-            first = person.split()[0].casefold() if person.split() else ""
-            if len(first) > 2:
-                names.setdefault(first, person)
+            if first := first_name(person):
+                names.setdefault(first.casefold(), person)
     return names
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,26 +15,19 @@ from chatx import locator
 from chatx.config import Settings
 from chatx.index.embedder import Embedder, EmbedderSpec, create_embedder
 from chatx.index.indexer import open_catalog, open_store
-from chatx.index.questions import answer_hits
+from chatx.index.questions import answer_hits, words
 from chatx.index.store import Filters, Hit, VectorStore
 from chatx.models import QueryCitation, QueryResult
 from chatx.problems import ChatxError, ProblemCode
 
 SNIPPET_CHARS = 240
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def snippet(text: str, query: str, limit: int = SNIPPET_CHARS) -> str:
     """The line of `text` that shares most words with `query`, trimmed to `limit` chars."""
-    terms = {w.casefold() for w in _WORD.findall(query) if len(w) > 2}
+    terms = words(query)
     lines = [line for line in text.splitlines() if line.strip()] or [text]
-    best = max(
-        lines,
-        key=lambda line: (
-            len(terms & {w.casefold() for w in _WORD.findall(line)}),
-            min(len(line), 120),
-        ),
-    )
+    best = max(lines, key=lambda line: (len(terms & words(line)), min(len(line), 120)))
     best = best.strip()
     return best if len(best) <= limit else best[: limit - 1].rstrip() + "…"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -203,31 +203,58 @@ SCHEMA = pa.schema(
 )
 
 
+def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
+    """A chunk's stored columns in SCHEMA's order, the vector left out."""
+    meta = chunk.meta
+    return (
+        chunk.chunk_id,
+        chunk.kind,
+        meta.source,
+        chunk.conv_id,
+        chunk.doc_id,
+        chunk.text,
+        meta.line_start,
+        meta.line_end,
+        meta.platform,
+        list(meta.participants),
+        [p.casefold() for p in meta.participants],
+        iso_utc(meta.date_start),
+        iso_utc(meta.date_end),
+        list(meta.message_ids),
+        list(meta.heading_path),
+        chunk.content_hash,
+        meta.anchor,
+    )
+
+
 def to_arrow(chunks: list[Chunk], vectors: np.ndarray) -> pa.Table:
     """Chunks and their vectors as rows of SCHEMA."""
-    metas = [c.meta for c in chunks]
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
-    columns = {
-        "chunk_id": [c.chunk_id for c in chunks],
-        "kind": [c.kind for c in chunks],
-        "source": [m.source for m in metas],
-        "conv_id": [c.conv_id for c in chunks],
-        "doc_id": [c.doc_id for c in chunks],
-        "text": [c.text for c in chunks],
-        "line_start": [m.line_start for m in metas],
-        "line_end": [m.line_end for m in metas],
-        "platform": [m.platform for m in metas],
-        "participants": [m.participants for m in metas],
-        "participants_lc": [[p.casefold() for p in m.participants] for m in metas],
-        "date_start": [iso_utc(m.date_start) for m in metas],
-        "date_end": [iso_utc(m.date_end) for m in metas],
-        "msg_ids": [m.message_ids for m in metas],
-        "heading_path": [m.heading_path for m in metas],
-        "content_hash": [c.content_hash for c in chunks],
-        "anchor": [m.anchor for m in metas],
-        "vector": pa.FixedSizeListArray.from_arrays(flat, DIM),
+    rows = [chunk_values(c) for c in chunks]
+    arrays: dict[str, Any] = {
+        name: [row[i] for row in rows] for i, name in enumerate(SCHEMA.names[:-1])
     }
-    return pa.table(columns, schema=SCHEMA)
+    arrays["vector"] = pa.FixedSizeListArray.from_arrays(flat, DIM)
+    return pa.table(arrays, schema=SCHEMA)
+
+
+def conditions(filters: Filters) -> list[tuple[str, str, str]]:
+    """The prefilter of `filters` as `(column, operator, value)`; each store writes them in its
+    own SQL (`has`: a list column holds the value)."""
+    found: list[tuple[str, str, str]] = []
+    if filters.kind:
+        found.append(("kind", "=", filters.kind))
+    if filters.platform:
+        found.append(("platform", "=", filters.platform))
+    if filters.participant:
+        found.append(("participants_lc", "has", filters.participant.casefold()))
+    if filters.since:
+        found.append(("date_end", ">=", filters.since.isoformat()))
+    if filters.until:
+        found.append(("date_start", "<", (filters.until + timedelta(days=1)).isoformat()))
+    if filters.path_glob:
+        found.append(("source", "LIKE", glob_to_like(filters.path_glob)))
+    return found
 
 
 def hit_of(row: dict[str, Any], score: float, ranks: dict[str, int]) -> Hit:

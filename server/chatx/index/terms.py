@@ -31,3 +31,9 @@ def terms_of(text: str) -> Counter[str]:
 def term_kind(term: str) -> str:
     """`identifier` for snake_case, camelCase, dotted or numbered tokens, else `term`."""
     return "identifier" if _IDENTIFIER.search(term) else "term"
+
+
+def first_name(name: str) -> str | None:
+    """The first word of a person's name, when it is long enough to call them by."""
+    parts = name.split()
+    return parts[0] if parts and len(parts[0]) >= MIN_TERM_CHARS else None
