@@ -312,8 +312,9 @@ class PgStore:
 
     # -- writes -------------------------------------------------------------
     def exists(self) -> bool:
-        """True once this workspace has any row."""
-        return self.count() > 0
+        """True once something was written for this workspace (its version row, a key lookup;
+        a count of its chunks would scan them on every index run)."""
+        return self.indexed()
 
     def replace_sources(self, sources: list[str], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Delete the sources' rows and add the new ones, in one transaction."""
