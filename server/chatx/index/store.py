@@ -216,12 +216,12 @@ def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
         meta.line_start,
         meta.line_end,
         meta.platform,
-        list(meta.participants),
+        meta.participants,
         [p.casefold() for p in meta.participants],
         iso_utc(meta.date_start),
         iso_utc(meta.date_end),
-        list(meta.message_ids),
-        list(meta.heading_path),
+        meta.message_ids,
+        meta.heading_path,
         chunk.content_hash,
         meta.anchor,
     )
@@ -230,10 +230,9 @@ def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
 def to_arrow(chunks: list[Chunk], vectors: np.ndarray) -> pa.Table:
     """Chunks and their vectors as rows of SCHEMA."""
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
-    rows = [chunk_values(c) for c in chunks]
-    arrays: dict[str, Any] = {
-        name: [row[i] for row in rows] for i, name in enumerate(SCHEMA.names[:-1])
-    }
+    names = SCHEMA.names[:-1]  # the vector apart
+    columns = list(zip(*map(chunk_values, chunks), strict=True)) or [()] * len(names)
+    arrays: dict[str, Any] = dict(zip(names, columns, strict=True))
     arrays["vector"] = pa.FixedSizeListArray.from_arrays(flat, DIM)
     return pa.table(arrays, schema=SCHEMA)
 
