@@ -31,8 +31,10 @@ run: $(STAMP)
 	$(VENV)/bin/chatx query "$(QUESTION)" --workspace examples/workspace --k 3
 	$(VENV)/bin/chatx ask "$(QUESTION)" --workspace examples/workspace
 
+# The editor and agent suites run a second time with every process indexing into PostgreSQL.
 test: $(DEVSTAMP) vscode claude-code
 	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --store pgvector tests/lsp tests/unit/test_mcp_server.py tests/unit/test_memory_mcp.py
 
 # The pure tier: no model load, no process started (tests/conftest.py marks the rest slow).
 test-fast: $(DEVSTAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -42,11 +43,20 @@ def chatx(
     )
 
 
+def workspace_folder(parent: Path) -> Path:
+    """Where a test's workspace goes under its own `parent`: `ws`, or under `--store pgvector`
+    a name of its own, since the run's database keys workspaces by folder name (short: the
+    daemon's socket path inside it has 107 bytes at most)."""
+    if os.environ.get("CHATX_VECTOR_STORE") != "pgvector":
+        return parent / "ws"
+    return parent / f"ws-{hashlib.sha1(str(parent).encode()).hexdigest()[:6]}"
+
+
 def indexed_example(folder: Path) -> Path:
     """A copy of examples/workspace under `folder`, indexed by the real CLI."""
     import shutil
 
-    ws = folder / "ws"
+    ws = workspace_folder(folder)
     shutil.copytree(
         REPO / "examples" / "workspace", ws, ignore=shutil.ignore_patterns(".claude-context")
     )

@@ -33,6 +33,41 @@ HEAVY_FIXTURES = {"embedder", "lsp_workspace"}
 HEAVY_WORDS = ("subprocess", "Popen", "clirun", "start_io", "start_tcp", "Llama(", "names=")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--store pgvector`: every process the tests start indexes into PostgreSQL."""
+    parser.addoption(
+        "--store",
+        choices=STORES,
+        default="lancedb",
+        help="the store behind the workspaces the servers, CLIs and daemons index (CHATX_*)",
+    )
+
+
+_SUITE_SERVER: list[object] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With `--store pgvector`, start the run's PostgreSQL before any test module reads the
+    environment, and point `CHATX_VECTOR_STORE`/`CHATX_PG_URL` at it."""
+    if config.getoption("--store") != "pgvector":
+        return
+    import pgserver
+
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="chatx-pg-"), cleanup_mode="stop")
+    _SUITE_SERVER.append(server)
+    os.environ["CHATX_VECTOR_STORE"] = "pgvector"
+    os.environ["CHATX_PG_URL"] = server.get_uri()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the run's PostgreSQL."""
+    for server in _SUITE_SERVER:
+        from chatx.index import pgvector
+
+        pgvector.close_all()
+        server.cleanup()  # type: ignore[attr-defined]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark `slow` every test that loads a model or starts a process, so that
     `pytest -m "not slow"` (`make test-fast`) runs the pure tier alone."""
@@ -74,7 +109,9 @@ def workspace(tmp_path: Path) -> Iterator[Path]:
     """A copy of examples/workspace that a test may change."""
     import shutil
 
-    target = tmp_path / "ws"
+    from tests.clirun import workspace_folder
+
+    target = workspace_folder(tmp_path)
     shutil.copytree(
         REPO / "examples" / "workspace", target, ignore=shutil.ignore_patterns(".claude-context")
     )
@@ -88,6 +125,9 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pgserver = pytest.importorskip("pgserver", reason="pgserver is a dev extra: make test")
     from chatx.index import pgvector
 
+    if _SUITE_SERVER:
+        yield _SUITE_SERVER[0].get_uri()  # type: ignore[attr-defined]
+        return
     server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
     try:
         yield server.get_uri()

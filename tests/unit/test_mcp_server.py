@@ -79,6 +79,8 @@ async def test_status_and_redact(indexed: Path) -> None:
     async with connect(indexed) as client:
         status = structured(await client.call_tool("status", {}))
         assert status["totals"]["indexed"] == 4
+        # `--store pgvector` (make test's second pass) must reach the server process
+        assert status["store"].startswith(os.environ.get("CHATX_VECTOR_STORE", "lancedb"))
         redacted = structured(
             await client.call_tool("redact", {"text": "Ask Priya, priya@orders.example"})
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.chunks import random_doc_chunks
 
 from chatx.config import Settings, load_settings
 from chatx.index import pgvector
@@ -294,8 +295,12 @@ def test_common_words_give_way_to_rare_ones(
         everything = store._lexemes(conn, "the orders pizza")
         monkeypatch.setattr(pgvector, "MATCH_BUDGET", 2)
         rare = store._lexemes(conn, "the orders pizza")
+        monkeypatch.setattr(pgvector, "MATCH_BUDGET", 0)
+        none = store._lexemes(conn, "the orders pizza")
     assert everything == ["pizza", "order"]  # rarest first; "the" is a stop word
     assert rare == ["pizza"]  # "order" is in more chunks than the budget leaves
+    assert none == []  # no word is selective enough: the vector ranks alone
+    monkeypatch.setattr(pgvector, "MATCH_BUDGET", 2)
     top = store.search("the orders pizza", None, 3, pgvector.Filters())
     assert [hit.source for hit in top] == ["chats/team-orders.txt"]
 
@@ -313,3 +318,25 @@ def test_a_server_lost_midway_is_a_problem(tmp_path: Path) -> None:
     assert caught.value.problem.code == "BACKEND_UNAVAILABLE"
     assert caught.value.problem.detail.startswith(f"PostgreSQL at {pgvector.redacted(url)}: ")
     pgvector.PgDatabase.of(url).close()
+
+
+def test_a_prefilter_finds_its_chunks_past_the_hnsw_index(pg_url: str) -> None:
+    url = database(pg_url, "filtered")
+    store = pgvector.PgStore(pgvector.PgDatabase.of(url), "w", ann_threshold=100)
+    chunks, vectors = random_doc_chunks(
+        3000, lambda i: f"docs/{'tenth' if i % 10 == 0 else 'rest'}/n{i}.md", seed=7
+    )
+    store.replace_sources([], chunks, vectors)
+    store.finalize()
+    glob = pgvector.Filters(path_glob="docs/tenth/**")
+    where, params = pgvector.where_sql(glob)
+    with store.database.connection() as conn:
+        plan = conn.execute(
+            "EXPLAIN SELECT chunk_id FROM chatx_chunks"
+            f" WHERE workspace = 'w'{where} ORDER BY vector <=> %s LIMIT 40",
+            (*params, vectors[1]),
+        ).fetchall()
+    assert "chatx_chunks_vector" in "\n".join(row[0] for row in plan)  # it filters after its walk
+    found = store.search("", vectors[1], 10, glob)
+    tenth = vectors[::10] @ vectors[1]
+    assert [hit.chunk_id for hit in found] == [f"c{10 * i}" for i in np.argsort(-tenth)[:10]]

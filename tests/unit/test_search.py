@@ -144,3 +144,21 @@ def test_row_mirror_follows_the_table_and_lance_fills_its_gaps(workspace: Path, 
     assert store.rows.count() == store.count()
     sources = {row["source"] for row in store.rows.get(sorted(store.rows.ids())).values()}
     assert "docs/runbook.md" not in sources and "chats/team-orders.txt" in sources
+
+
+def test_the_ann_index_finds_a_stored_vector(tmp_path: Path) -> None:
+    from tests.chunks import random_doc_chunks
+
+    from chatx.index.lance import LanceStore
+
+    store = LanceStore(tmp_path / "lancedb", ann_threshold=200)
+    chunks, vectors = random_doc_chunks(800, lambda i: f"docs/n{i}.md", seed=3)
+    for first in range(0, 800, 200):  # four fragments, compacted before the indices are built
+        store.replace_sources([], chunks[first : first + 200], vectors[first : first + 200])
+    store.finalize()
+    dataset = store.dataset()
+    assert dataset is not None and len(dataset.get_fragments()) == 1
+    kinds = {ix.name: ix.index_type for ix in dataset.describe_indices()}
+    assert kinds["vector_idx"] == "IVF_SQ"  # 7 partitions, fewer than NPROBES
+    found = store.search("", vectors[123], 5, Filters())
+    assert found[0].chunk_id == "c123" and found[0].similarity == pytest.approx(1.0, abs=0.02)

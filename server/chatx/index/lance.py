@@ -37,6 +37,11 @@ os.environ.setdefault("LANCE_LOG", "error")
 log = logging.getLogger(__name__)
 
 TABLE = "chunks"
+# ANN search: IVF partitions probed (40 of 250 at 1M chunks: recall@10 0.90), and candidates
+# per result re-scored on full vectors (2: recall 0.93, +3 ms at p95); bench/scale_bench.py
+# measures both at 1M (ADR 0017)
+NPROBES = 40
+REFINE_FACTOR: int | None = None
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatx-search")
 # Scalar indices that make the metadata prefilters cheap.
 _SCALAR_INDICES = {
@@ -91,6 +96,8 @@ class LanceStore:
         self._checked_at = 0.0
         self._has_fts = False
         self._fts_version: int | None = None
+        self.nprobes = NPROBES
+        self.refine_factor: int | None = REFINE_FACTOR
 
     def exists(self) -> bool:
         """True once the table has a committed version (a killed create leaves only a folder)."""
@@ -200,11 +207,15 @@ class LanceStore:
         self._dataset = None
 
     def finalize(self) -> None:
-        """Compact, fold new rows into indices, and build missing FTS / ANN indices."""
+        """Compact, fold new rows into indices, and build missing FTS / ANN indices.
+
+        Compaction comes first: after a first index build it would re-index every row again,
+        which took 341 s and 3 GiB at 1M chunks (bench/scale_bench.py)."""
         from lancedb.index import FTS, Bitmap, BTree, LabelList
 
         configs = {"btree": BTree, "bitmap": Bitmap, "label_list": LabelList}
         table = self._writer()
+        table.optimize(cleanup_older_than=timedelta(minutes=5))
         names = {ix.name: ix for ix in table.list_indices()}
         rows = table.count_rows()
         if "text_idx" not in names:
@@ -217,11 +228,10 @@ class LanceStore:
             table.create_index(
                 metric="cosine",
                 vector_column_name="vector",
-                index_type="IVF_HNSW_SQ",
+                index_type="IVF_SQ",
                 num_partitions=partitions,
                 name="vector_idx",
             )
-        table.optimize(cleanup_older_than=timedelta(minutes=5))
         self._dataset = None
         self._sync_rows(rows)
 
@@ -354,8 +364,9 @@ class LanceStore:
                     "q": vector() if callable(vector) else vector,
                     "k": depth,
                     "metric": "cosine",
-                    "nprobes": 8,
-                    "ef": max(depth * 2, 64),
+                    "nprobes": self.nprobes,
+                    "ef": max(depth * 2, 64, depth * (self.refine_factor or 1)),
+                    "refine_factor": self.refine_factor,
                 },
                 **common,
             )
