@@ -140,9 +140,18 @@ def long_history(root: Path) -> None:
     (root / "chats" / "gym.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_a_pinned_date_finds_its_day_beyond_the_candidates(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_pinned_date_finds_its_day_beyond_the_candidates(
+    tmp_path: Path, embedder, store_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
     long_history(tmp_path)
-    settings = Settings(window_turns=2, overlap_turns=0)
+    chosen = store_settings.index
+    settings = Settings(
+        window_turns=2,
+        overlap_turns=0,
+        vector_store=chosen.vector_store,
+        pg_url=chosen.pg_url,
+        pg_workspace=chosen.pg_workspace,
+    )
     Indexer(tmp_path, settings, embedder=embedder).run()
     service = SearchService(tmp_path, settings, embedder=embedder)
     question = "What did Ann do at the gym on 14 March 2024?"
