@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chatx.chunking import content_hash
 from chatx.index.embedder import create_embedder
-from chatx.index.lance import LanceStore
+from chatx.index.lance import NPROBES, REFINE_FACTOR, LanceStore
 from chatx.index.questions import answer_hits
 from chatx.index.store import Filters, Hit
 from chatx.models import Chunk, ChunkMeta
@@ -176,7 +176,8 @@ def main() -> None:
                 "q": vec,
                 "k": 10,
                 "metric": "cosine",
-                "nprobes": 8,
+                "nprobes": NPROBES,  # the shipped search settings
+                "refine_factor": REFINE_FACTOR,
                 "ef": 80,
             },
         )
