@@ -5,8 +5,8 @@ pgvector (a throwaway server from `pgserver`, in bench/.data), each store in a p
 own so that its peak RSS is its own. The vectors are cached, not embedded: each mixes three
 of 10,000 real MiniLM embeddings of chunk texts with random (Dirichlet) weights, plus a little
 noise. Random unit vectors would be the worst case for any ANN index, and query_bench's 1,000
-pool vectors make 1,000 tight clusters at this size, which graph search cannot cross (recall
-0.45 in pgvector's HNSW, 0.78 in LanceDB's; ADR 0017). The embedding share of a real run is
+pool vectors make 1,000 tight clusters of near-duplicates at this size (recall 0.45 in
+pgvector's HNSW, 0.78 in LanceDB's; ADR 0017). The embedding share of a real run is
 estimated from the embedder's measured rate on 2,000 of the chunks.
 
 Prints per store: write and index-build time, the estimated embedding share, peak RSS, hybrid
@@ -189,13 +189,6 @@ class ServerMemory:
         )
 
 
-def pgvector_budget() -> int:
-    """The full-text match budget pgvector searches with."""
-    from chatx.index import pgvector
-
-    return pgvector.MATCH_BUDGET
-
-
 def disk_mb(store: VectorStore, root: Path | None) -> float:
     """Bytes the store takes on disk, in MiB."""
     if root is not None:
@@ -303,13 +296,15 @@ def one_store(kind: str, count: int, reuse: bool) -> None:
         hybrid, ann, recall = measure(store, texts, qvecs, truth)
         line("peak RSS (this process)", f"{peak_rss_mb():.0f} MiB", target="target <= 2048 MiB")
         if memory is not None:
+            from chatx.index import pgvector
+
             line("peak RSS (the PostgreSQL server)", memory.stop())
             with store.database.connection() as conn:  # type: ignore[attr-defined]
                 ranked = sum(bool(store._lexemes(conn, text)) for text in texts)  # type: ignore[attr-defined]
             line(
                 "queries with a full-text list",
                 f"{ranked} of {len(texts)}",
-                floor=f"the rest have no word in under {pgvector_budget()} chunks",
+                floor=f"the rest have no word in under {pgvector.MATCH_BUDGET} chunks",
             )
         p50, p95 = percentiles(hybrid)
         target = "target p95 <= 40 ms" if kind == "lancedb" else "target p95 <= 60 ms"

@@ -323,20 +323,24 @@ def test_a_server_lost_midway_is_a_problem(tmp_path: Path) -> None:
 def test_a_prefilter_finds_its_chunks_past_the_hnsw_index(pg_url: str) -> None:
     url = database(pg_url, "filtered")
     store = pgvector.PgStore(pgvector.PgDatabase.of(url), "w", ann_threshold=100)
+    every = 50  # the glob keeps one chunk in 50: about 10 of the walk's 512 candidates
     chunks, vectors = random_doc_chunks(
-        3000, lambda i: f"docs/{'tenth' if i % 10 == 0 else 'rest'}/n{i}.md", seed=7
+        20_000, lambda i: f"docs/{'kept' if i % every == 0 else 'rest'}/n{i}.md", seed=7
     )
     store.replace_sources([], chunks, vectors)
     store.finalize()
-    glob = pgvector.Filters(path_glob="docs/tenth/**")
+    glob = pgvector.Filters(path_glob="docs/kept/**")
     where, params = pgvector.where_sql(glob)
     with store.database.connection() as conn:
-        plan = conn.execute(
-            "EXPLAIN SELECT chunk_id FROM chatx_chunks"
-            f" WHERE workspace = 'w'{where} ORDER BY vector <=> %s LIMIT 40",
-            (*params, vectors[1]),
-        ).fetchall()
+        conn.execute(f"SET LOCAL hnsw.ef_search = {store.ef_search}")
+        walk = (
+            f"SELECT chunk_id FROM chatx_chunks WHERE workspace = 'w'{where}"
+            " ORDER BY vector <=> %s LIMIT 40"
+        )
+        plan = conn.execute(f"EXPLAIN {walk}", (*params, vectors[1])).fetchall()
+        walked = conn.execute(walk, (*params, vectors[1])).fetchall()
     assert "chatx_chunks_vector" in "\n".join(row[0] for row in plan)  # it filters after its walk
+    assert len(walked) < 40  # so the walk alone comes back short
     found = store.search("", vectors[1], 10, glob)
-    tenth = vectors[::10] @ vectors[1]
-    assert [hit.chunk_id for hit in found] == [f"c{10 * i}" for i in np.argsort(-tenth)[:10]]
+    kept = vectors[::every] @ vectors[1]
+    assert [hit.chunk_id for hit in found] == [f"c{every * i}" for i in np.argsort(-kept)[:10]]

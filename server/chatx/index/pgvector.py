@@ -111,8 +111,8 @@ CREATE TABLE IF NOT EXISTS chatx_versions (
 _FILE_COLUMNS = FILE_COLUMNS[1:]  # after the path
 _HNSW = "chatx_chunks_vector"
 # Full-text matches ranked per query at most: the query's commonest words are left out until
-# the rest match about this many chunks (as BM25 all but ignores them), and a query of common
-# words alone ranks only the first this many it matches.
+# the rest match at most this many chunks (as BM25 all but ignores them); a query of common
+# words alone gets no full-text list.
 MATCH_BUDGET = 5_000
 EF_SEARCH = 512  # HNSW candidates at least: recall@10 0.88 at 1M chunks, 0.70 at 64 (ADR 17)
 _TOTAL = ""  # the lexeme row that counts the workspace's chunks
@@ -270,6 +270,11 @@ def _keep_vectors_inline(conn: Any) -> None:
         conn.execute("ALTER TABLE chatx_chunks ALTER COLUMN vector SET STORAGE PLAIN")
 
 
+def _has_hnsw(conn: Any) -> bool:
+    """Whether the HNSW index has been built (by this machine's run or another's)."""
+    return conn.execute("SELECT to_regclass(%s)", (_HNSW,)).fetchone()[0] is not None
+
+
 def _configure(conn: Any) -> None:
     """A new pooled connection: numpy arrays travel as `vector` values."""
     from pgvector.psycopg import register_vector
@@ -363,8 +368,7 @@ class PgStore:
     def finalize(self) -> None:
         """Build the HNSW index once the database holds `ann_threshold` chunks."""
         with self.database.connection() as conn:
-            present = conn.execute("SELECT to_regclass(%s)", (_HNSW,)).fetchone()[0]
-            if present is None:
+            if not _has_hnsw(conn):
                 rows = conn.execute("SELECT count(*) FROM chatx_chunks").fetchone()[0]
                 if rows >= self.ann_threshold:
                     log.info("building the HNSW index over %d chunks", rows)
@@ -518,9 +522,10 @@ class PgStore:
                     f" WHERE workspace = %s{where} ORDER BY 2 LIMIT %s"
                 )
                 found = conn.execute(nearest, (q, self.workspace, *params, depth)).fetchall()
-                if len(found) < depth:
+                if len(found) < depth and _has_hnsw(conn):
                     # HNSW filters after its walk (pgvector < 0.8): a prefilter or a small
-                    # workspace in a shared table can leave it short, the exact scan cannot
+                    # workspace in a shared table can leave it short, the exact scan cannot;
+                    # without the index the first answer was the exact scan already
                     conn.execute("SET LOCAL enable_indexscan = off")
                     found = conn.execute(nearest, (q, self.workspace, *params, depth)).fetchall()
                     conn.execute("SET LOCAL enable_indexscan = on")
